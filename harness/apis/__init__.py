@@ -1,0 +1,48 @@
+"""Reference behaviour, one package per API, each named like its spec (`openapi/<name>.yaml`).
+
+A package exposes `PLUGIN`, an `ApiPlugin`: the only thing `harness.server` knows about it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.specs import API_NAMES
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from harness.runtime import Context
+
+ASGIApp = Callable[[dict[str, Any], Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ApiPlugin:
+    name: str
+    # Mount points of the spec; "" is the bare root. Sunbird is served under "/api" and "".
+    base_paths: tuple[str, ...] = ("",)
+    # Does this API answer for the given request path? Used to pick the error format for 404/400/etc.
+    owns: Callable[[str], bool] = lambda path: False
+    # SQL run once per state directory (CREATE TABLE IF NOT EXISTS ...).
+    ddl: str = ""
+    # Restore the demo data inside an open transaction (called on first start and by /__harness/reset).
+    seed: Callable[[Any], None] = lambda tx: None
+    # Signing key ids this API needs (generated once per state directory).
+    key_ids: tuple[str, ...] = ()
+    # Wrap the whole app with this API's own ASGI middleware (e.g. Sunbird's Kong-like gateway).
+    wrap: Callable[[ASGIApp, Context], ASGIApp] | None = None
+    # Turn a connexion/starlette error on one of this API's paths into its native error body.
+    error_response: Callable[[Request, Exception], Response | Awaitable[Response]] | None = None
+    # Lines for the `harness serve` banner (demo credentials, URLs).
+    banner: Callable[[Context], list[str]] = lambda ctx: []
+    # Extra connexion add_api keyword arguments.
+    api_options: dict[str, Any] = field(default_factory=dict)
+
+
+def load_plugins(names: tuple[str, ...] = API_NAMES) -> list[ApiPlugin]:
+    return [importlib.import_module(f"harness.apis.{name}").PLUGIN for name in names]

@@ -1,0 +1,12 @@
+"""Handlers shared by both specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.runtime import current
+
+
+def jwks() -> dict[str, Any]:
+    """Every public signing key of this server (Sunbird v2 device keys, realm keys, eKool keys)."""
+    return current().keys.jwks()

@@ -1,0 +1,120 @@
+"""The `harness` command: serve the reference, generate tokens, check a deployment."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harness.settings import ENV_VAR, Settings, default_state_dir
+
+app = typer.Typer(help="Contract-first mock and conformance harness for Sunbird API Manager and eKool.",
+                  no_args_is_help=True, add_completion=False)
+token_app = typer.Typer(help="Sunbird auth-token generator (seeds/003): generate, refresh, decode.",
+                        no_args_is_help=True)
+app.add_typer(token_app, name="token")
+console = Console(stderr=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (they share the state).")] = 1,
+    state: Annotated[Path | None, typer.Option(help="State directory (SQLite store and signing keys).")] = None,
+    auto_login: Annotated[str | None, typer.Option(
+        "--auto-login", help="eKool user logged in and consenting at once (headless flows).")] = None,
+    log_level: Annotated[str, typer.Option(help="critical, error, warning, info, debug.")] = "info",
+    rate_limit: Annotated[int, typer.Option(
+        help="Sunbird gateway requests per credential per minute (0: off).")] = 0,
+    validate_responses: Annotated[bool, typer.Option(help="Validate every response against the spec.")] = False,
+) -> None:
+    """Start the reference Sunbird and eKool servers on one port."""
+    import uvicorn
+
+    from harness.server import create_app
+    from harness.store import StateDirError
+
+    settings = Settings(
+        state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
+        auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
+        validate_responses=validate_responses,
+    )
+    if not _port_free(host, port):
+        console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
+        raise typer.Exit(2)
+    try:
+        application = create_app(settings)  # initialises state and keys once, before workers start
+    except StateDirError as exc:
+        console.print(f"[red]error:[/] {exc}; choose another with --state.")
+        raise typer.Exit(2) from exc
+    from harness.banner import print_banner
+
+    print_banner(console, application)
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level=log_level, access_log=log_level == "debug"
+                    or log_level == "info")
+    else:
+        os.environ[ENV_VAR] = settings.to_env()
+        uvicorn.run("harness.server:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, access_log=log_level in ("info", "debug"))
+
+
+@token_app.command("generate")
+def token_generate(
+    key: Annotated[str, typer.Option(help="The JWT credential's key (becomes `iss`).")],
+    secret: Annotated[str, typer.Option(help="The JWT credential's secret (HS256 key).")],
+) -> None:
+    """Make a gateway Bearer token: HS256 {"iss": key, "iat": now}."""
+    from harness import authtoken
+
+    typer.echo(authtoken.generate(key, secret))
+
+
+@token_app.command("refresh")
+def token_refresh(
+    token: Annotated[str, typer.Argument(help="The expired or old auth token.")],
+    secret: Annotated[str, typer.Option(help="The secret the old token was made with.")],
+) -> None:
+    """Make a fresh token with the same `iss` as the old one."""
+    from harness import authtoken
+
+    try:
+        typer.echo(authtoken.refresh(token, secret))
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@token_app.command("decode")
+def token_decode(token: Annotated[str, typer.Argument(help="Any JWT.")]) -> None:
+    """Print a token's header and payload (the signature is not checked)."""
+    from harness import authtoken
+
+    try:
+        typer.echo(json.dumps(authtoken.decode(token), indent=2))
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Shared signing machinery: RSA keys per state directory, JWKS, and JWT helpers. No API knowledge here."""

@@ -1,0 +1,31 @@
+"""The landing page at `/`: links to each API's Swagger UI, spec, JWKS, login page and demo data."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from starlette.responses import HTMLResponse
+
+if TYPE_CHECKING:
+    from harness.apis import ApiPlugin
+    from harness.runtime import Context
+
+
+def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
+    from harness.server import docs_prefix
+
+    items = []
+    for plugin in plugins:
+        docs = docs_prefix(plugin)
+        links = f'<a href="{docs}/ui/">Swagger UI</a> · <a href="{docs}/openapi.json">openapi.json</a>'
+        lines = "".join(f"<li>{html.escape(line)}</li>" for line in plugin.banner(ctx))
+        items.append(f"<section><h2>{html.escape(plugin.name)}</h2><p>{links}</p><ul>{lines}</ul></section>")
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Sunbird &amp; eKool harness</title></head>"
+        "<body><h1>Sunbird &amp; eKool contract harness</h1>"
+        "<p><a href='/.well-known/jwks.json'>JWKS</a> · <a href='/__harness/health'>health</a></p>"
+        + "".join(items)
+        + "</body></html>"
+    )
+    return HTMLResponse(body)

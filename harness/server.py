@@ -1,0 +1,189 @@
+"""Assembles one ASGI app from the API plugins: connexion for the specs, each API's own middleware,
+the `/__harness` admin endpoints and the landing page, and the context every handler reads."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from typing import Any
+
+import connexion
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionResponse
+from connexion.options import SwaggerUIOptions
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, Router
+
+from harness import runtime
+from harness.apis import ApiPlugin, load_plugins
+from harness.crypto.keys import KeyRing
+from harness.runtime import Context
+from harness.settings import Settings
+from harness.specs import API_NAMES, SPEC_DIR, routed_spec
+from harness.store import Store
+
+log = logging.getLogger("harness")
+_SLASHES = re.compile(r"/{2,}")
+
+
+def docs_prefix(plugin: ApiPlugin) -> str:
+    """Where an API's Swagger UI and openapi.json live: its first non-root mount, else `/<api>`.
+
+    Connexion keeps one docs router per base path, so two APIs at the root cannot both serve docs there.
+    """
+    return next((bp for bp in plugin.base_paths if bp), f"/{plugin.name}")
+
+
+def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin]) -> None:
+    for plugin in plugins:
+        keys.ensure(plugin.key_ids)
+        with store.transaction() as tx:
+            if plugin.ddl:
+                for statement in plugin.ddl.split(";"):
+                    if statement.strip():
+                        tx.execute(statement)
+            seeded = tx.execute("SELECT 1 FROM meta WHERE name = ?", (f"seeded:{plugin.name}",)).fetchone()
+            if not seeded:
+                plugin.seed(tx)
+                tx.execute("INSERT INTO meta (name, value) VALUES (?, '1')", (f"seeded:{plugin.name}",))
+
+
+def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
+    """Bring back exactly the demo data of every API (keys are kept)."""
+    with ctx.store.transaction() as tx:
+        for plugin in plugins:
+            plugin.seed(tx)
+
+
+def _problem(status: int, title: str, detail: str) -> Response:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "detail": detail, "status": status},
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+def _to_connexion(response: Response) -> ConnexionResponse:
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    return ConnexionResponse(
+        status_code=response.status_code, mimetype=response.media_type, body=response.body, headers=headers
+    )
+
+
+def _error_dispatcher(plugins: list[ApiPlugin]):
+    async def handle(request: Request, exc: Exception) -> ConnexionResponse:
+        return _to_connexion(await _error_response(plugins, request, exc))
+
+    return handle
+
+
+async def _error_response(plugins: list[ApiPlugin], request: Request, exc: Exception) -> Response:
+    path = _SLASHES.sub("/", request.url.path)
+    for plugin in plugins:
+        if plugin.error_response is not None and plugin.owns(path):
+            result = plugin.error_response(request, exc)
+            return await result if inspect.isawaitable(result) else result
+    if isinstance(exc, ProblemException):
+        return _problem(exc.status, exc.title or "Error", exc.detail or "")
+    if isinstance(exc, HTTPException):
+        return _problem(exc.status_code, "Error", str(exc.detail))
+    if isinstance(exc, UnicodeDecodeError):
+        return _problem(400, "Bad Request", "request body is not valid UTF-8")
+    log.error("unhandled error on %s", path, exc_info=exc)
+    return _problem(500, "Internal Server Error", "unexpected error")
+
+
+def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.AsyncApp:
+    app = connexion.AsyncApp(
+        "harness", specification_dir=str(SPEC_DIR), validate_responses=settings.validate_responses
+    )
+    for plugin in plugins:
+        spec = routed_spec(plugin.name)
+        docs = docs_prefix(plugin)
+        for base_path in plugin.base_paths:
+            if docs.startswith(base_path) and (base_path or docs not in plugin.base_paths):
+                ui = SwaggerUIOptions(
+                    spec_path=f"{docs[len(base_path):]}/openapi.json", swagger_ui_path=f"{docs[len(base_path):]}/ui"
+                )
+            else:
+                ui = SwaggerUIOptions(serve_spec=False, swagger_ui=False)
+            app.add_api(
+                spec,
+                base_path=base_path,
+                name=f"{plugin.name}:{base_path or '/'}",
+                swagger_ui_options=ui,
+                **plugin.api_options,
+            )
+    handler = _error_dispatcher(plugins)
+    for error in (ProblemException, HTTPException, UnicodeDecodeError, Exception):
+        app.add_error_handler(error, handler)
+    return app
+
+
+def _landing(plugins: list[ApiPlugin]):
+    from harness.landing import render_landing
+
+    async def landing(request: Request) -> Response:
+        return render_landing(runtime_ctx(request), plugins)
+
+    return landing
+
+
+def runtime_ctx(request: Request) -> Context:
+    return request.scope[runtime.SCOPE_KEY]
+
+
+class HarnessApp:
+    """The outermost ASGI layer: context injection, slash normalisation, admin routes."""
+
+    def __init__(self, ctx: Context, plugins: list[ApiPlugin], inner: Any) -> None:
+        self.ctx = ctx
+        self.plugins = plugins
+        self.inner = inner
+
+        async def health(request: Request) -> Response:
+            return JSONResponse({"status": "ok", "apis": [p.name for p in plugins]})
+
+        async def do_reset(request: Request) -> Response:
+            reset(ctx, plugins)
+            return JSONResponse({"status": "reset", "apis": [p.name for p in plugins]})
+
+        self.router = Router(
+            routes=[
+                Route("/__harness/health", health, methods=["GET"]),
+                Route("/__harness/reset", do_reset, methods=["POST"]),
+                Route("/", _landing(plugins), methods=["GET"]),
+            ],
+            default=inner,
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = dict(scope)
+            scope[runtime.SCOPE_KEY] = self.ctx
+            if "//" in scope["path"]:
+                scope["path"] = _SLASHES.sub("/", scope["path"])
+                scope["raw_path"] = scope["path"].encode()
+        await self.router(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, apis: tuple[str, ...] = API_NAMES) -> HarnessApp:
+    settings = settings or Settings()
+    plugins = load_plugins(apis)
+    store = Store(settings.state_dir)
+    keys = KeyRing(store)
+    _initialize(store, keys, plugins)
+    ctx = Context(settings=settings, store=store, keys=keys)
+    inner: Any = _connexion_app(settings, plugins)
+    for plugin in plugins:
+        if plugin.wrap is not None:
+            inner = plugin.wrap(inner, ctx)
+    return HarnessApp(ctx, plugins, inner)
+
+
+def create_app_from_env() -> HarnessApp:
+    """uvicorn factory for `--workers N`: settings travel in the HARNESS_SETTINGS variable."""
+    return create_app(Settings.from_env())

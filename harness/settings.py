@@ -1,0 +1,52 @@
+"""Runtime settings of the reference server, passed to uvicorn workers through one environment variable."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+ENV_VAR = "HARNESS_SETTINGS"
+
+
+def default_state_dir() -> Path:
+    return Path(platformdirs.user_data_dir("sunbird-ekool-harness"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path = field(default_factory=default_state_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    auto_login: str | None = None
+    log_level: str = "info"
+    validate_responses: bool = False
+    # Sunbird gateway: requests per credential per minute (Kong's rate-limiting plugin); 0 disables it.
+    rate_limit_per_minute: int = 0
+    # eKool access token lifetime (seconds); the collection shows 604800 (7 days).
+    ekool_access_ttl: int = 604800
+    ekool_refresh_ttl: int = 30 * 24 * 3600
+    # Signs the eKool browser session cookie; derived from the state dir's secret when empty.
+    session_secret: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def to_env(self) -> str:
+        data = asdict(self)
+        data["state_dir"] = str(self.state_dir)
+        return json.dumps(data)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        raw = os.environ.get(ENV_VAR)
+        if not raw:
+            return cls()
+        data = json.loads(raw)
+        data["state_dir"] = Path(data["state_dir"])
+        return cls(**data)

@@ -1,0 +1,118 @@
+"""Run the reference server for a test: in a thread (one worker) or as a `harness serve` subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from harness.settings import Settings
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/__harness/health", timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+class ThreadedServer:
+    """uvicorn serving an app in a background thread of this process."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name="harness-server")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ThreadedServer:
+        self._thread.start()
+        wait_healthy(self.url)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ProcessServer:
+    """`harness serve` in a child process (for `--workers N`, restarts and CLI behaviour)."""
+
+    def __init__(self, state_dir: Path, workers: int = 1, port: int | None = None, *extra: str) -> None:
+        self.port = port or free_port()
+        self.state_dir = state_dir
+        self.args = [
+            sys.executable, "-m", "harness", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            "--state", str(state_dir), "--workers", str(workers), "--log-level", "warning", *extra,
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ProcessServer:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(self.args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(self.url, timeout=60, process=self.process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> str:
+        """Stop (SIGINT, then kill) and return what the server printed."""
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            self.process.send_signal(2)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        output = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
+        self.process = None
+        return output
+
+    def __enter__(self) -> ProcessServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def settings_for(state_dir: Path, **overrides: Any) -> Settings:
+    return Settings(state_dir=state_dir, **overrides)

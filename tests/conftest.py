@@ -1,0 +1,64 @@
+"""Shared test fixtures: a fresh state directory per test (cloned from a session template so RSA keys
+are generated once), the in-process app, a TestClient, and live servers on free loopback ports."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from harness.server import HarnessApp, create_app
+from harness.settings import Settings
+from harness.store import DB_NAME
+from harness.testing.live import ThreadedServer
+
+
+@pytest.fixture(scope="session")
+def state_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state directory initialised once per session: keys generated, demo data seeded."""
+    directory = tmp_path_factory.mktemp("state-template")
+    app = create_app(Settings(state_dir=directory))
+    app.ctx.store.close()
+    return directory
+
+
+@pytest.fixture
+def state_dir(state_template: Path, tmp_path: Path) -> Path:
+    directory = tmp_path / "state"
+    directory.mkdir()
+    with sqlite3.connect(state_template / DB_NAME) as src, sqlite3.connect(directory / DB_NAME) as dst:
+        src.backup(dst)
+    return directory
+
+
+@pytest.fixture
+def make_app(state_dir: Path) -> Callable[..., HarnessApp]:
+    """Build the app on this test's state directory; keyword arguments override Settings fields."""
+
+    def build(**overrides: Any) -> HarnessApp:
+        overrides.setdefault("validate_responses", True)
+        return create_app(Settings(state_dir=state_dir, **overrides))
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., HarnessApp]) -> HarnessApp:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: HarnessApp) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def live_server(app: HarnessApp) -> Iterator[ThreadedServer]:
+    """The app served by uvicorn on a free 127.0.0.1 port, stopped at the end of the test."""
+    with ThreadedServer(app) as server:
+        yield server

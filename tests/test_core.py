@@ -1,0 +1,71 @@
+"""The shared machinery: app assembly, admin endpoints, store, keys, slash normalisation."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from harness.crypto.keys import KeyRing
+from harness.crypto.tokens import MalformedToken, sign_rs256, split
+from harness.store import StateDirError, Store
+
+
+def test_health_names_every_api(client):
+    response = client.get("/__harness/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "apis": ["sunbird", "ekool"]}
+
+
+def test_jwks_publishes_public_keys_only(client, app):
+    body = client.get("/.well-known/jwks.json").json()
+    assert body["keys"], "at least one signing key"
+    assert {k["kid"] for k in body["keys"]} == set(app.ctx.keys.kids())
+    for key in body["keys"]:
+        assert key["kty"] == "RSA" and key["alg"] == "RS256"
+        assert "d" not in key and "p" not in key, "private parts must never be published"
+
+
+def test_doubled_slash_is_answered_like_single(client):
+    assert client.get("/api//.well-known/jwks.json").json() == client.get("/api/.well-known/jwks.json").json()
+
+
+def test_keys_survive_a_new_store_on_the_same_directory(tmp_path):
+    first = KeyRing(Store(tmp_path))
+    first.ensure(["k1"])
+    token = sign_rs256({"iss": "x"}, first, "k1")
+    second = KeyRing(Store(tmp_path))
+    assert jwt.decode(token, second.public("k1"), algorithms=["RS256"]) == {"iss": "x"}
+
+
+def test_ensure_is_idempotent(tmp_path):
+    ring = KeyRing(Store(tmp_path))
+    ring.ensure(["a", "b"])
+    pem = ring.public_pem("a")
+    ring.ensure(["a", "b", "c"])
+    assert ring.public_pem("a") == pem
+    assert ring.kids() == ["a", "b", "c"]
+
+
+def test_meta_value_is_created_once(tmp_path):
+    store = Store(tmp_path)
+    first = store.secret("session")
+    assert Store(tmp_path).secret("session") == first
+
+
+def test_unwritable_state_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StateDirError, match="not writable"):
+        Store(blocker / "state")
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "!!!.e30.x", "e30.bm90anNvbg.x", "W10.e30.x"])
+def test_split_rejects_malformed_tokens(token):
+    with pytest.raises(MalformedToken):
+        split(token)
+
+
+def test_landing_page_links_every_api(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "/api/ui/" in page.text and "/ekool/ui/" in page.text and "jwks.json" in page.text
