@@ -19,7 +19,7 @@ app = typer.Typer(help="Contract-first mock and conformance harness for Sunbird 
 token_app = typer.Typer(help="Sunbird auth-token generator (seeds/003): generate, refresh, decode.",
                         no_args_is_help=True)
 app.add_typer(token_app, name="token")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -1,1 +1,51 @@
-"""pytest plugin (entry point `pytest11`): fixtures for users' test suites. Filled in by issue 6."""
+"""pytest plugin (entry point `pytest11`): the reference server for users' own test suites.
+
+Fixtures:
+- `harness_server`: a live server on a free 127.0.0.1 port for the session; `.url` is its base URL.
+- `harness_mock`: no sockets; `requests` calls to the documented hosts are answered in process.
+- `harness_tokens`: ready tokens (Sunbird device token, realm refresh token, eKool tokens).
+Override `harness_base_urls` (a dict like `DEFAULT_BASE_URLS`) to mock other hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.server import HarnessApp, create_app
+from harness.settings import Settings
+from harness.testing.live import ThreadedServer
+from harness.testing.responses_bridge import DEFAULT_BASE_URLS, HarnessMock
+from harness.testing.tokens import TokenHelper
+
+
+@pytest.fixture(scope="session")
+def harness_app(tmp_path_factory: pytest.TempPathFactory) -> HarnessApp:
+    """The reference app on a state directory private to this test session."""
+    state: Path = tmp_path_factory.mktemp("harness-state")
+    return create_app(Settings(state_dir=state))
+
+
+@pytest.fixture(scope="session")
+def harness_server(harness_app: HarnessApp) -> Iterator[ThreadedServer]:
+    with ThreadedServer(harness_app) as server:
+        yield server
+
+
+@pytest.fixture
+def harness_base_urls() -> dict[str, str]:
+    return dict(DEFAULT_BASE_URLS)
+
+
+@pytest.fixture
+def harness_mock(harness_app: HarnessApp, harness_base_urls: dict[str, str]) -> Iterator[HarnessMock]:
+    with HarnessMock(harness_app, harness_base_urls) as mock:
+        yield mock
+
+
+@pytest.fixture
+def harness_tokens(harness_app: HarnessApp) -> Iterator[TokenHelper]:
+    with TokenHelper.in_process(harness_app) as helper:
+        yield helper

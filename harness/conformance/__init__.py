@@ -1,0 +1,1 @@
+"""Conformance checking against any base URL. Never imports `harness.apis`: it speaks HTTP only."""
