@@ -19,6 +19,8 @@ app = typer.Typer(help="Contract-first mock and conformance harness for Sunbird 
 token_app = typer.Typer(help="Sunbird auth-token generator (seeds/003): generate, refresh, decode.",
                         no_args_is_help=True)
 app.add_typer(token_app, name="token")
+postman_app = typer.Typer(help="Postman collections generated from the specs.", no_args_is_help=True)
+app.add_typer(postman_app, name="postman")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -114,6 +116,17 @@ def token_decode(token: Annotated[str, typer.Argument(help="Any JWT.")]) -> None
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
+
+
+@postman_app.command("export")
+def postman_export(
+    out: Annotated[Path | None, typer.Option(help="Directory to write to (default: the repo's postman/).")] = None,
+) -> None:
+    """Write sunbird/ekool collections and the local environment from the specs and the demo data."""
+    from harness import postman
+
+    for path in postman.export(out or postman.POSTMAN_DIR):
+        typer.echo(f"wrote {path}")
 
 
 def main() -> None:
