@@ -14,13 +14,15 @@ if TYPE_CHECKING:
 
 def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
     from harness.server import docs_prefix
+    from harness.specs import load_spec
 
     items = []
     for plugin in plugins:
         docs = docs_prefix(plugin)
         links = f'<a href="{docs}/ui/">Swagger UI</a> · <a href="{docs}/openapi.json">openapi.json</a>'
         lines = "".join(f"<li>{html.escape(line)}</li>" for line in plugin.banner(ctx))
-        items.append(f"<section><h2>{html.escape(plugin.name)}</h2><p>{links}</p><ul>{lines}</ul></section>")
+        title = load_spec(plugin.name)["info"]["title"]
+        items.append(f"<section><h2>{html.escape(title)}</h2><p>{links}</p><ul>{lines}</ul></section>")
     body = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Sunbird &amp; eKool harness</title></head>"
         "<body><h1>Sunbird &amp; eKool contract harness</h1>"

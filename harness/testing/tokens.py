@@ -50,6 +50,8 @@ class TokenHelper:
         with httpx.Client(base_url=base_url, follow_redirects=False) as client:
             yield cls(client)
 
+    gateway_bearer = staticmethod(gateway_bearer)
+
     def _ok(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code != 200:
             raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} "
