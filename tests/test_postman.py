@@ -75,8 +75,9 @@ def test_generated_collection_is_green_under_newman(api, auto_login_server, tmp_
 def test_original_seed_collection_runs_against_the_mock(auto_login_server, tmp_path):
     """The published eKool collection carries empty placeholders (no client, no token): every request
     reaches the mock and gets the documented refusal, never a 5xx."""
-    run = newman(ROOT / "postman" / "seed" / "ekool.postman_collection.json", auto_login_server.url, tmp_path / "r.json",
-                 "--env-var", f"login_url={auto_login_server.url}", "--env-var", f"api_url={auto_login_server.url}")
+    seed = ROOT / "postman" / "seed" / "ekool.postman_collection.json"
+    url = auto_login_server.url
+    run = newman(seed, url, tmp_path / "r.json", "--env-var", f"login_url={url}", "--env-var", f"api_url={url}")
     statuses = {e["item"]["name"]: e["response"]["code"] for e in run["executions"]}
     assert len(statuses) == 8
     assert all(code < 500 for code in statuses.values()), statuses
