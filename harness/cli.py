@@ -7,12 +7,16 @@ import json
 import os
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from harness.settings import ENV_VAR, Settings, default_state_dir
+
+if TYPE_CHECKING:
+    from harness.conformance.config import ConformConfig
+    from harness.conformance.report import RunResult
 
 app = typer.Typer(help="Contract-first mock and conformance harness for Sunbird API Manager and eKool.",
                   no_args_is_help=True, add_completion=False)
@@ -127,6 +131,110 @@ def postman_export(
 
     for path in postman.export(out or postman.POSTMAN_DIR):
         typer.echo(f"wrote {path}")
+
+
+APIS = ("sunbird", "ekool")
+
+
+def _load_conform_config(config_file: Path | None, target: str | None, **overrides: object) -> ConformConfig:
+    from harness.conformance.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_file)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    return config.with_overrides(target=target, **overrides)
+
+
+def _finish_run(result: RunResult, junit_xml: Path | None, json_path: Path | None) -> None:
+    from harness.conformance.report import print_summary, write_json, write_junit
+
+    print_summary(Console(), result)
+    if junit_xml:
+        write_junit(result, junit_xml)
+    if json_path:
+        write_json(result, json_path)
+    raise typer.Exit(0 if result.passed else 1)
+
+
+@app.command()
+def conform(
+    target: Annotated[str | None, typer.Option(help="Base URL of the deployment to check.")] = None,
+    api: Annotated[str, typer.Option(help="sunbird, ekool or all.")] = "all",
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="TOML file with the deployment's credentials (see conformance.example.toml).")] = None,
+    max_examples: Annotated[int | None, typer.Option(min=1, help="schemathesis examples per operation.")] = None,
+    seed: Annotated[int | None, typer.Option(help="schemathesis seed, for a reproducible run.")] = None,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    phases: Annotated[str | None, typer.Option(help="Comma-separated subset of spec,rules,fixtures.")] = None,
+    rule: Annotated[list[str] | None, typer.Option(help="Run only this semantic rule (repeatable).")] = None,
+) -> None:
+    """Check a deployment against the contract: schemathesis, semantic rules, fixture replay. Exit 0 only
+    when every rule passes."""
+    from harness.conformance.report import ConsoleReporter
+    from harness.conformance.runner import PHASE_NAMES
+    from harness.conformance.runner import conform as run_conform
+
+    if api not in (*APIS, "all"):
+        console.print(f"[red]error:[/] --api must be sunbird, ekool or all, not {api!r}")
+        raise typer.Exit(2)
+    chosen_phases = tuple(p.strip() for p in phases.split(",")) if phases else None
+    if chosen_phases and not set(chosen_phases) <= set(PHASE_NAMES):
+        console.print(f"[red]error:[/] --phases takes {', '.join(PHASE_NAMES)}")
+        raise typer.Exit(2)
+    settings = _load_conform_config(config, target, apis=APIS if api == "all" else (api,),
+                                    max_examples=max_examples, seed=seed, phases=chosen_phases)
+    result = run_conform(settings, ConsoleReporter(console), rule_names=rule or None)
+    _finish_run(result, junit_xml, json_path)
+
+
+@app.command()
+def replay(
+    fixtures: Annotated[list[Path] | None, typer.Argument(help="Fixture files (default: all of fixtures/).")] = None,
+    target: Annotated[str | None, typer.Option(help="Base URL of the deployment to check.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file with credentials.")] = None,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+) -> None:
+    """Send recorded fixtures to a target and compare the answers by structure."""
+    from harness.conformance.report import ConsoleReporter
+    from harness.conformance.runner import conform as run_conform
+
+    missing = [str(p) for p in fixtures or [] if not p.is_file()]
+    if missing:
+        console.print(f"[red]error:[/] no such fixture file: {', '.join(missing)}")
+        raise typer.Exit(2)
+    apis = tuple(a for a in APIS if not fixtures or any(p.resolve().parent.name == a for p in fixtures))
+    if not apis:
+        console.print("[red]error:[/] fixture files must live in a directory named sunbird/ or ekool/")
+        raise typer.Exit(2)
+    settings = _load_conform_config(config, target, apis=apis, phases=("fixtures",))
+    result = run_conform(settings, ConsoleReporter(console),
+                         fixture_paths=[p.resolve() for p in fixtures] if fixtures else None)
+    _finish_run(result, junit_xml, json_path)
+
+
+@app.command()
+def record(
+    target: Annotated[str, typer.Option(help="Base URL to forward to.")],
+    out: Annotated[Path, typer.Option(help="Directory for the fixture files (<out>/<api>/NNN_<op>.yaml).")],
+    port: Annotated[int, typer.Option(help="Port the proxy listens on (127.0.0.1).")] = 8010,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file (gateway keys name bearers).")] = None,
+) -> None:
+    """A recording proxy: every exchange through it is written as a fixture, secrets redacted."""
+    import uvicorn
+
+    from harness.conformance.record import recording_proxy
+
+    if not _port_free(host, port):
+        console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
+        raise typer.Exit(2)
+    settings = _load_conform_config(config, target)
+    console.print(f"recording {settings.base_url} through http://{host}:{port} into {out}/ (Ctrl-C stops)")
+    uvicorn.run(recording_proxy(settings.base_url, out, settings), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

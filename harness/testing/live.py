@@ -7,10 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -24,7 +25,8 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen[Any] | None = None) -> None:
+def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen[Any] | None = None,
+                 poll: float = 0.01) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -32,7 +34,7 @@ def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen[Any]
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/__harness/health", timeout=1.0).status_code == 200:
                 return
-        time.sleep(0.05)
+        time.sleep(poll)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
@@ -77,20 +79,35 @@ class ProcessServer:
             "--state", str(state_dir), "--workers", str(workers), "--log-level", "warning", *extra,
         ]
         self.process: subprocess.Popen[bytes] | None = None
+        self._output: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ProcessServer:
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the child without waiting for it. Its output goes to a temporary file, not a pipe: a pipe
+        nobody reads fills up under load (connexion logs every 4xx) and then blocks the server."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(self.args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        self.process = subprocess.Popen(self.args, env=env, stdout=self._output, stderr=subprocess.STDOUT)
+        return self.process
+
+    def start(self) -> ProcessServer:
+        process = self.launch()
         try:
-            wait_healthy(self.url, timeout=60, process=self.process)
+            wait_healthy(self.url, timeout=60, process=process)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def output(self) -> str:
+        """What the server has printed so far."""
+        if self._output is None:
+            return ""
+        self._output.seek(0)
+        return self._output.read().decode(errors="replace")
 
     def stop(self) -> str:
         """Stop (SIGINT, then kill) and return what the server printed."""
@@ -103,7 +120,10 @@ class ProcessServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        output = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
+        output = self.output()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
         self.process = None
         return output
 

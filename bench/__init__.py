@@ -1,0 +1,1 @@
+"""Benchmarks, load runs and the fuzz campaign: scripts run as `python -m bench.<name>` from the repo root."""

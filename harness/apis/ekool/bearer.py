@@ -1,0 +1,99 @@
+"""Resource API bearer checks, league's BearerTokenValidator: parse (lcobucci/jwt's messages), verify RS256
+with our key and no leeway, refuse revoked tokens. Every refusal is 401 `access_denied` with the hint."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+from connexion.exceptions import OAuthProblem
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from harness.apis.ekool.tokens import ACCESS_KID, access_token_revoked
+from harness.runtime import SCOPE_KEY, Context
+
+MISSING_HEADER = 'Missing "Authorization" header'
+NOT_VERIFIED = "Access token could not be verified"
+REVOKED = "Access token has been revoked"
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_BEARER_PREFIX = re.compile(r"^\s*Bearer\s")
+_DATE_CLAIMS = ("iat", "nbf", "exp")
+
+
+class BearerRejected(OAuthProblem):
+    """A 401 whose `hint` is league's reason; turned into the access_denied body by the error handler."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(detail=hint)
+        self.hint = hint
+
+
+def _decode_part(segment: str, name: str) -> dict[str, Any]:
+    if not _BASE64URL.fullmatch(segment):
+        raise BearerRejected("Error while decoding from Base64Url, invalid base64 characters detected")
+    try:
+        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BearerRejected("Error while decoding from JSON") from exc
+    if not isinstance(value, dict):
+        raise BearerRejected(f"{name} must be an array")
+    return value
+
+
+def parse(token: str) -> dict[str, Any]:
+    """The claims, after the structural checks lcobucci/jwt's parser makes (its exception texts as hints)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise BearerRejected("The JWT string must have two dots")
+    header = _decode_part(parts[0], "headers")
+    if "enc" in header:
+        raise BearerRejected("Encryption is not supported yet")
+    claims = _decode_part(parts[1], "claims")
+    for name in _DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise BearerRejected(f"Value is not in the allowed date format: {value}")
+    if not _BASE64URL.fullmatch(parts[2]):
+        raise BearerRejected("Error while decoding from Base64Url, invalid base64 characters detected")
+    return claims
+
+
+def check(ctx: Context, token: str) -> dict[str, Any]:
+    """Token info for connexion: raises BearerRejected with league's hint. Blocking (key and store reads)."""
+    parse(token)
+    try:
+        claims = jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"], leeway=0,
+                            options={"require": list(_DATE_CLAIMS), "verify_aud": False})
+    except jwt.PyJWTError as exc:
+        raise BearerRejected(NOT_VERIFIED) from exc
+    if not isinstance(claims.get("jti"), str) or access_token_revoked(ctx, claims["jti"]):
+        raise BearerRejected(REVOKED)
+    return {"sub": claims.get("sub"), "scopes": claims.get("scopes") or [], "client_id": claims.get("aud")}
+
+
+async def token_info(token: str, request: Request) -> dict[str, Any]:
+    """x-tokenInfoFunc: runs `check` off the event loop."""
+    return await run_in_threadpool(check, request.scope[SCOPE_KEY], token)
+
+
+def has_scopes(required_scopes: Iterable[str], token_scopes: Any) -> bool:
+    """x-scopeValidateFunc: every required scope must be among the token's `scopes` claim."""
+    granted = set(token_scopes) if isinstance(token_scopes, list) else set()
+    return set(required_scopes) <= granted
+
+
+def hint_for(ctx: Context, authorization: str | None) -> str:
+    """league's hint for an Authorization header connexion refused before asking us (missing, not Bearer)."""
+    if authorization is None:
+        return MISSING_HEADER
+    token = _BEARER_PREFIX.sub("", authorization, count=1).strip()
+    try:
+        check(ctx, token)
+    except BearerRejected as exc:
+        return exc.hint
+    return NOT_VERIFIED

@@ -1,0 +1,142 @@
+"""eKool state: the tables, the demo clients and users (fixtures/ekool/demo/*.yaml), and their look-ups."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.fixtures import FIXTURE_DIR
+from harness.runtime import Context
+
+DEMO_DIR: Path = FIXTURE_DIR / "ekool" / "demo"
+_PBKDF2_ROUNDS = 60_000
+
+DDL = """
+CREATE TABLE IF NOT EXISTS ekool_clients (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL, scopes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ekool_users (
+    id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, profile TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ekool_auth_codes (
+    code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id INTEGER NOT NULL, redirect_uri TEXT,
+    scopes TEXT NOT NULL, code_challenge TEXT, code_challenge_method TEXT, expires_at REAL NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS ekool_access_tokens (
+    jti TEXT PRIMARY KEY, client_id TEXT NOT NULL, user_id INTEGER NOT NULL, scopes TEXT NOT NULL,
+    expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS ekool_refresh_tokens (
+    token_hash TEXT PRIMARY KEY, access_jti TEXT NOT NULL, client_id TEXT NOT NULL, user_id INTEGER NOT NULL,
+    scopes TEXT NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)
+"""
+TABLES = ("ekool_clients", "ekool_users", "ekool_auth_codes", "ekool_access_tokens", "ekool_refresh_tokens")
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    name: str
+    secret_hash: str
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+
+    def secret_matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, digest(secret))
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    profile: dict[str, Any]
+
+
+def digest(value: str) -> str:
+    """SHA-256 of a high-entropy secret (client secrets, refresh tokens, codes): what the store keeps."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _PBKDF2_ROUNDS)
+    return f"{salt.hex()}${derived.hex()}"
+
+
+def password_matches(stored: str, password: str) -> bool:
+    salt, _, _ = stored.partition("$")
+    return hmac.compare_digest(stored, hash_password(password, bytes.fromhex(salt)))
+
+
+def load_demo(directory: Path = DEMO_DIR) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The demo clients and users as written in the YAML files, schools resolved into each user."""
+    clients = yaml.safe_load((directory / "clients.yaml").read_text(encoding="utf-8"))["clients"]
+    people = yaml.safe_load((directory / "users.yaml").read_text(encoding="utf-8"))
+    schools = {school["id"]: school for school in people["schools"]}
+    users = [{**user, "schools": [schools[school_id] for school_id in user["schools"]]} for user in people["users"]]
+    return clients, users
+
+
+def seed(tx: sqlite3.Connection) -> None:
+    """Forget every eKool client, user, code and token, then load the demo data."""
+    for table in TABLES:
+        tx.execute(f"DELETE FROM {table}")
+    clients, users = load_demo()
+    tx.executemany(
+        "INSERT INTO ekool_clients (id, name, secret_hash, redirect_uris, scopes) VALUES (?, ?, ?, ?, ?)",
+        [(c["id"], c["name"], digest(c["secret"]), json.dumps(c["redirect_uris"]), json.dumps(c["scopes"]))
+         for c in clients],
+    )
+    rows = []
+    for user in users:
+        profile = {k: v for k, v in user.items() if k not in ("password", "id", "username")}
+        rows.append((user["id"], user["username"], hash_password(user["password"]), json.dumps(profile)))
+    tx.executemany("INSERT INTO ekool_users (id, username, password_hash, profile) VALUES (?, ?, ?, ?)", rows)
+
+
+def find_client(ctx: Context, client_id: str) -> Client | None:
+    row = ctx.store.one("SELECT * FROM ekool_clients WHERE id = ?", (client_id,))
+    if row is None:
+        return None
+    return Client(row["id"], row["name"], row["secret_hash"], tuple(json.loads(row["redirect_uris"])),
+                  tuple(json.loads(row["scopes"])))
+
+
+def _user(row: sqlite3.Row | None) -> User | None:
+    return None if row is None else User(row["id"], row["username"], json.loads(row["profile"]))
+
+
+def find_user(ctx: Context, user_id: int) -> User | None:
+    return _user(ctx.store.one("SELECT id, username, profile FROM ekool_users WHERE id = ?", (user_id,)))
+
+
+def find_user_by_name(ctx: Context, username: str) -> User | None:
+    return _user(ctx.store.one("SELECT id, username, profile FROM ekool_users WHERE username = ?", (username,)))
+
+
+def authenticate(ctx: Context, username: str, password: str) -> User | None:
+    row = ctx.store.one("SELECT * FROM ekool_users WHERE username = ?", (username,))
+    if row is None or not password_matches(row["password_hash"], password):
+        return None
+    return _user(row)
+
+
+def banner(ctx: Context) -> list[str]:
+    clients, users = load_demo()
+    lines = [f"client {c['id']} / {c['secret']}  scopes: {' '.join(c['scopes'])}" for c in clients]
+    lines.append("redirect URIs: " + ", ".join(dict.fromkeys(u for c in clients for u in c["redirect_uris"]))
+                 + "  (any port on 127.0.0.1)")
+    lines.append("users: " + ", ".join(f"{u['username']} / {u['password']}" for u in users))
+    lines.append(f"login: {ctx.settings.base_url}/oauth/authorize?response_type=code&client_id=…&redirect_uri=…")
+    auto = ctx.settings.auto_login
+    if auto:
+        known = ctx.store.one("SELECT 1 FROM ekool_users WHERE username = ?", (auto,)) is not None
+        lines.append(f"auto-login as {auto!r}: authorize answers with a code at once" if known
+                     else f"auto-login user {auto!r} does not exist: the login page is shown instead")
+    return lines

@@ -1,0 +1,77 @@
+"""connexion's own errors on eKool paths (validation, security, routing) answered the way eKool answers them."""
+
+from __future__ import annotations
+
+from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from harness.apis.ekool import bearer, errors
+from harness.apis.ekool.authorize import authorization_parameters, validate
+from harness.runtime import SCOPE_KEY, Context
+
+AUTHORIZE = "/oauth/authorize"
+TOKEN = "/oauth/token"
+_RESOURCE_PREFIXES = ("/generaldata", "/user/")
+
+
+def owns(path: str) -> bool:
+    return path.startswith("/oauth/") or path == "/login" or path.startswith(_RESOURCE_PREFIXES)
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, ProblemException):
+        return exc.status
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    return 400 if isinstance(exc, UnicodeDecodeError) else 500
+
+
+def _authorize_error(ctx: Context, request: Request) -> errors.OAuthError:
+    """Re-run league's checks on the raw query, so a schema error gets league's answer in league's order."""
+    try:
+        validate(ctx, authorization_parameters(request.query_params))
+    except errors.OAuthError as err:
+        return err
+    return errors.invalid_request("request")
+
+
+def _bad_request(request: Request, exc: Exception) -> errors.OAuthError:
+    detail = str(getattr(exc, "detail", "") or exc)
+    parameter = errors.parameter_named_in(detail)
+    if request.url.path == TOKEN and parameter in (None, "grant_type"):
+        return errors.unsupported_grant_type()
+    return errors.invalid_request(parameter or "request")
+
+
+def _generic(status: int, exc: Exception) -> errors.OAuthError:
+    names = {404: ("not_found", "The requested resource could not be found."),
+             405: ("method_not_allowed", "The request method is not supported by this resource."),
+             415: ("invalid_request", "The request body must be application/x-www-form-urlencoded.")}
+    error, description = names.get(status, ("server_error", "The authorization server encountered an unexpected "
+                                            "condition which prevented it from fulfilling the request."))
+    return errors.OAuthError(error, description, status)
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    status = _status(exc)
+    headers = {"Allow": exc.headers["Allow"]} if isinstance(exc, HTTPException) and exc.headers and \
+        "Allow" in exc.headers else {}
+    ctx: Context = request.scope[SCOPE_KEY]
+    extra = errors.NO_STORE if request.url.path == TOKEN else {}
+    if isinstance(exc, OAuthScopeProblem):
+        err = errors.insufficient_scope(exc.required_scopes)
+    elif isinstance(exc, bearer.BearerRejected):
+        err = errors.access_denied(exc.hint)
+    elif isinstance(exc, OAuthProblem):
+        hint = await run_in_threadpool(bearer.hint_for, ctx, request.headers.get("authorization"))
+        err = errors.access_denied(hint)
+    elif status == 400 and request.url.path == AUTHORIZE and request.method == "GET":
+        err = await run_in_threadpool(_authorize_error, ctx, request)
+    elif status == 400:
+        err = _bad_request(request, exc)
+    else:
+        err = _generic(status, exc)
+    return errors.to_response(err, request.headers, {**extra, **headers})

@@ -1,0 +1,74 @@
+"""Token pairs: the RS256 access JWT (league's header and claim order), the opaque refresh token (stored
+hashed), their rows in the shared store, rotation and revocation."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from harness.apis.ekool.codes import opaque
+from harness.apis.ekool.demo import digest
+from harness.runtime import Context
+
+ACCESS_KID = "ekool-access"
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    token_hash: str
+    access_jti: str
+    client_id: str
+    user_id: int
+    scopes: tuple[str, ...]
+    expires_at: float
+    revoked: bool
+
+
+def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], jti: str, now: int) -> str:
+    claims = {"aud": client_id, "jti": jti, "iat": now, "nbf": now, "exp": now + ctx.settings.ekool_access_ttl,
+              "sub": str(user_id), "scopes": scopes}
+    # sort_headers=False keeps league's header order: typ, alg (then our kid).
+    return jwt.encode(claims, ctx.keys.private(ACCESS_KID), algorithm="RS256",
+                      headers={"typ": "JWT", "alg": "RS256", "kid": ACCESS_KID}, sort_headers=False)
+
+
+def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:
+    """Store and return a new access/refresh pair as the token endpoint's body (league's key order)."""
+    now = int(time.time())
+    jti = secrets.token_hex(40)
+    refresh = opaque()
+    scopes_json = json.dumps(scopes)
+    tx.execute("INSERT INTO ekool_access_tokens (jti, client_id, user_id, scopes, expires_at) VALUES (?, ?, ?, ?, ?)",
+               (jti, client_id, user_id, scopes_json, now + ctx.settings.ekool_access_ttl))
+    tx.execute(
+        "INSERT INTO ekool_refresh_tokens (token_hash, access_jti, client_id, user_id, scopes, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (digest(refresh), jti, client_id, user_id, scopes_json, now + ctx.settings.ekool_refresh_ttl),
+    )
+    return {"token_type": "Bearer", "expires_in": ctx.settings.ekool_access_ttl,
+            "access_token": access_token(ctx, client_id, user_id, scopes, jti, now), "refresh_token": refresh}
+
+
+def find_refresh(tx: sqlite3.Connection, token: str) -> RefreshToken | None:
+    row = tx.execute("SELECT * FROM ekool_refresh_tokens WHERE token_hash = ?", (digest(token),)).fetchone()
+    if row is None:
+        return None
+    return RefreshToken(row["token_hash"], row["access_jti"], row["client_id"], row["user_id"],
+                        tuple(json.loads(row["scopes"])), row["expires_at"], bool(row["revoked"]))
+
+
+def revoke_pair(tx: sqlite3.Connection, refresh: RefreshToken) -> None:
+    tx.execute("UPDATE ekool_refresh_tokens SET revoked = 1 WHERE token_hash = ?", (refresh.token_hash,))
+    tx.execute("UPDATE ekool_access_tokens SET revoked = 1 WHERE jti = ?", (refresh.access_jti,))
+
+
+def access_token_revoked(ctx: Context, jti: str) -> bool:
+    """Passport's rule: a token the store does not know (e.g. after a reset) counts as revoked."""
+    row = ctx.store.one("SELECT revoked FROM ekool_access_tokens WHERE jti = ?", (jti,))
+    return row is None or bool(row["revoked"])

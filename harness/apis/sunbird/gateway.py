@@ -1,0 +1,205 @@
+"""The Kong-like gateway in front of the register and refresh routes (reference/sunbird-api-manager.md, "Gateway").
+
+Plugin order as in Kong (by priority): jwt → request-size-limiting → acl → rate-limiting. Each failure is
+answered here, before connexion routes or validates anything, with Kong's `{"message": ...}` body.
+
+Routes the note lists are guarded by their group. Any other consumer segment is routed to the service for
+the super-admin group only: that keeps the service's own unknown-consumer errors (v1 400, v2 500)
+reachable without letting a device or app credential mint credentials for an arbitrary consumer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from jwt.algorithms import RSAAlgorithm
+
+from harness.apis.sunbird import credentials
+from harness.apis.sunbird.credentials import Credential
+from harness.apis.sunbird.envelope import gateway_message
+from harness.authtoken import hs256_signature_valid, signature_bytes, signing_input
+from harness.crypto.tokens import MalformedToken, split
+from harness.runtime import Context
+
+CREDENTIAL_SCOPE_KEY = "sunbird.credential"
+BODY_SCOPE_KEY = "sunbird.body"
+MAX_BODY_BYTES = 1 << 20  # Kong's allowed_payload_size is in megabytes (2^20 bytes)
+
+UNAUTHORIZED = "Unauthorized"
+NO_CREDENTIALS = "No credentials found for given 'iss'"
+INVALID_ALGORITHM = "Invalid algorithm"
+INVALID_SIGNATURE = "Invalid signature"
+ACL_DENIED = "You cannot consume this service"
+TOO_LARGE = "Request size limit exceeded"
+RATE_LIMITED = "API rate limit exceeded"
+
+REFRESH_GROUP = "refreshTokenCreate"
+SUPER_ADMIN_GROUP = "mobileSuperAdmin"
+REGISTER_GROUPS = {
+    "mobile_app": "mobileSuperAdmin",
+    "mobile_device": "mobileAdmin",
+    "desktop_device": "desktopAdmin",
+    "desktop_app": "desktopSuperAdmin",
+    "portal_anonymous": "portalAnonymous",
+    "portal_loggedin": "portalLoggedin",
+}
+_REGISTER = re.compile(r"^(?:/api)?/api-manager/v[12]/consumer/([^/]+)/credential/register$")
+_REFRESH = re.compile(r"^(?:/api)?/auth/v1/refresh/token$")
+_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+_RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def route_group(path: str) -> str | None:
+    """The ACL group a protected route allows, or None if the gateway does not guard this path."""
+    if _REFRESH.match(path):
+        return REFRESH_GROUP
+    match = _REGISTER.match(path)
+    if match:
+        return REGISTER_GROUPS.get(match.group(1), SUPER_ADMIN_GROUP)
+    return None
+
+
+def bearer_token(authorization: str | None) -> str:
+    match = _BEARER.match(authorization or "")
+    if not match:
+        raise Rejected(401, UNAUTHORIZED)
+    return match.group(1)
+
+
+def authenticate(ctx: Context, token: str) -> Credential:
+    """Kong's jwt plugin: find the credential by `kid`, else `iss`; its algorithm; its signature."""
+    try:
+        header, payload, _ = split(token)
+    except MalformedToken as exc:
+        raise Rejected(401, UNAUTHORIZED) from exc
+    lookup = header.get("kid") if "kid" in header else payload.get("iss")
+    credential = credentials.find(ctx.store, lookup) if isinstance(lookup, str) else None
+    if credential is None:
+        raise Rejected(403, NO_CREDENTIALS)
+    if header.get("alg") != credential.algorithm:
+        raise Rejected(403, INVALID_ALGORITHM)
+    if not signature_valid(ctx, token, credential):
+        raise Rejected(403, INVALID_SIGNATURE)
+    return credential
+
+
+def signature_valid(ctx: Context, token: str, credential: Credential) -> bool:
+    if credential.algorithm == "HS256":
+        return credential.secret is not None and hs256_signature_valid(token, credential.secret)
+    try:
+        signature = signature_bytes(token.rsplit(".", 1)[-1])
+    except MalformedToken:
+        return False
+    return _RS256.verify(signing_input(token), ctx.keys.public(credential.key), signature)
+
+
+def authorize(ctx: Context, credential: Credential, group: str) -> None:
+    """Kong's acl plugin, then its rate-limiting plugin (per credential, per minute, shared by workers)."""
+    if group not in credential.groups:
+        raise Rejected(403, ACL_DENIED)
+    limit = ctx.settings.rate_limit_per_minute
+    if limit > 0 and credentials.count_hit(ctx.store, credential.key, int(time.time() // 60)) > limit:
+        raise Rejected(429, RATE_LIMITED)
+
+
+def bearer_info(token: str, required_scopes: list[str] | None = None, request: Any = None) -> dict[str, Any] | None:
+    """connexion's check for `bearerAuth`: accept only what the gateway verified for this request."""
+    credential = request.scope.get(CREDENTIAL_SCOPE_KEY) if request is not None else None
+    if not isinstance(credential, Credential):
+        return None
+    return {"sub": credential.consumer, "key": credential.key, "groups": sorted(credential.groups)}
+
+
+@dataclass
+class _Body:
+    data: bytes
+    too_large: bool
+
+
+async def _read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> _Body:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return _Body(b"".join(chunks), False)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return _Body(b"", True)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return _Body(b"".join(chunks), False)
+
+
+def _declared_length(scope: dict[str, Any]) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _header(scope: dict[str, Any], wanted: bytes) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+class Gateway:
+    """ASGI middleware: guards the routes of `route_group`, passes everything else through untouched."""
+
+    def __init__(self, app: Any, ctx: Context) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        group = route_group(scope["path"]) if scope["type"] == "http" else None
+        if group is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            token = bearer_token(_header(scope, b"authorization"))
+            credential = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
+            body = _Body(b"", True) if _declared_length(scope) > MAX_BODY_BYTES else await _read_body(receive)
+            if body.too_large:
+                raise Rejected(413, TOO_LARGE)
+            await anyio.to_thread.run_sync(authorize, self.ctx, credential, group)
+        except Rejected as rejection:
+            await gateway_message(rejection.status, rejection.message)(scope, receive, send)
+            return
+        await self.app({**scope, CREDENTIAL_SCOPE_KEY: credential, BODY_SCOPE_KEY: body.data},
+                       _replay(body.data, receive), send)
+
+
+def _replay(data: bytes, receive: Callable[[], Awaitable[dict[str, Any]]]) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The buffered body once, then the client's own messages (its eventual disconnect)."""
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": data, "more_body": False}
+
+    return replay
+
+
+def wrap(app: Any, ctx: Context) -> Gateway:
+    return Gateway(app, ctx)

@@ -1,0 +1,135 @@
+"""The registry of semantic rules: one named function per rule, run once per operation it is about.
+
+A rule is `def rule_name(session, operation) -> None` that raises `AssertionError` (use `expect`) when the
+target breaks it. Its docstring's first line says the rule; a `Source:` line cites the seed, reference note
+or RFC clause it enforces. Rules choose their operations from the spec, so a spec without the operation
+fails the rule instead of silently skipping it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.specs import operations as spec_operations
+
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # the spec's path template
+    spec: dict[str, Any] | None = None  # the operation object; None when the spec lacks it
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def url(self, prefix: str = "", *values: str) -> str:
+        """The path behind `prefix`, its templated segments filled with `values` in order."""
+        filled = iter(values)
+        return prefix + _PARAM.sub(lambda _: next(filled), self.path)
+
+    @property
+    def missing(self) -> bool:
+        return self.spec is None
+
+
+Selector = Callable[[list[Operation]], list[Operation]]
+RuleFunc = Callable[[Any, Operation], None]
+
+
+def _normalise(path: str) -> str:
+    return _PARAM.sub("{}", path.rstrip("/"))
+
+
+def at(method: str, *paths: str) -> Selector:
+    """The operation(s) at these method and paths (parameter names do not matter)."""
+
+    def select(available: list[Operation]) -> list[Operation]:
+        chosen = []
+        for path in paths:
+            found = [op for op in available if op.method == method and _normalise(op.path) == _normalise(path)]
+            chosen.extend(found or [Operation(method, path)])
+        return chosen
+
+    return select
+
+
+def where(predicate: Callable[[Operation], bool], description: str) -> Selector:
+    """Every spec operation matching `predicate`; fails as one missing operation when none does."""
+
+    def select(available: list[Operation]) -> list[Operation]:
+        return [op for op in available if predicate(op)] or [Operation("ANY", f"<{description}>")]
+
+    return select
+
+
+def either(*selectors: Selector) -> Selector:
+    """The operations any of `selectors` picks, in order."""
+
+    def select(available: list[Operation]) -> list[Operation]:
+        return [op for selector in selectors for op in selector(available)]
+
+    return select
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    api: str
+    func: RuleFunc
+    selector: Selector
+
+    @property
+    def summary(self) -> str:
+        return (self.func.__doc__ or "").strip().splitlines()[0] if self.func.__doc__ else ""
+
+    @property
+    def source(self) -> str:
+        for line in (self.func.__doc__ or "").splitlines():
+            if line.strip().startswith("Source:"):
+                return line.strip().removeprefix("Source:").strip()
+        return ""
+
+
+RULES: list[Rule] = []
+
+
+def rule(api: str, selector: Selector) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule of `api` checked on the operations `selector` picks from the spec."""
+
+    def register(func: RuleFunc) -> RuleFunc:
+        RULES.append(Rule(name=func.__name__, api=api, func=func, selector=selector))
+        return func
+
+    return register
+
+
+def rules_for(api: str) -> list[Rule]:
+    _load_rule_modules()
+    return [r for r in RULES if r.api == api]
+
+
+def _load_rule_modules() -> None:
+    from harness.conformance.rules import ekool, sunbird  # noqa: F401  (registration by import)
+
+
+def spec_ops(spec: dict[str, Any]) -> list[Operation]:
+    return [Operation(method, path, op) for method, path, op in spec_operations(spec)]
+
+
+def plan(api: str, spec: dict[str, Any], names: Iterable[str] | None = None) -> list[tuple[Rule, Operation]]:
+    """Every (rule, operation) pair to check, in registration order."""
+    wanted = set(names) if names is not None else None
+    available = spec_ops(spec)
+    return [(r, op) for r in rules_for(api) if wanted is None or r.name in wanted for op in r.selector(available)]
+
+
+def expect(condition: object, message: str) -> None:
+    """Fail the rule with `message` unless `condition` holds."""
+    if not condition:
+        raise AssertionError(message)

@@ -1,0 +1,288 @@
+"""Semantic rules of eKool's OAuth 2.0 server (Laravel Passport / league/oauth2-server 8) and resource API.
+
+Each function is one rule; the first docstring line says it, `Source:` cites what it enforces.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+
+from harness.conformance import jwts
+from harness.conformance.ekool_client import AUTHORIZE, RESOURCE_SCOPES, TOKEN, EkoolClient, Pkce
+from harness.conformance.rules import Operation, at, either, expect, rule
+
+RESOURCE_OPS = at("GET", *RESOURCE_SCOPES)
+JTI = re.compile(r"^[0-9a-f]{80}$")
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"{response.status_code} body is not JSON: {response.text[:200]!r}") from None
+    expect(isinstance(body, dict), f"body is not an object: {body!r}")
+    return body
+
+
+def _status(response: httpx.Response, expected: int, error: str | None = None) -> dict | None:
+    expect(response.status_code == expected,
+           f"expected {expected}{' ' + error if error else ''}, got {response.status_code}: {response.text[:300]}")
+    if error is None:
+        return None
+    body = _json(response)
+    expect(body.get("error") == error, f"error is {body.get('error')!r}, expected {error!r}")
+    return body
+
+
+def _refused(response: httpx.Response, what: str) -> None:
+    expect(400 <= response.status_code < 500,
+           f"{what} should get a 4xx refusal, got {response.status_code}: {response.text[:200]}")
+
+
+def _is_redirect_to(response: httpx.Response, uri: str) -> bool:
+    location = response.headers.get("location", "")
+    target = urlsplit(uri)
+    there = urlsplit(location)
+    return response.is_redirect and (there.netloc, there.path) == (target.netloc, target.path)
+
+
+@rule("ekool", at("GET", AUTHORIZE))
+def authorize_never_redirects_to_unregistered_uri(client: EkoolClient, op: Operation) -> None:
+    """A `redirect_uri` the client did not register gets 401 `invalid_client` JSON, never a redirect there.
+
+    Source: reference/ekool-oauth2.md "GET /oauth/authorize"; RFC 6749 §4.1.2.1 and §10.15 (open redirector).
+    """
+    registered = urlsplit(client.ekool.redirect_uri)
+    for uri in (client.ekool.unregistered_redirect_uri, f"{registered.scheme}://{registered.netloc}/elsewhere"):
+        for scopes in (None, ("no-such-scope",)):  # also when the request is otherwise erroneous
+            response = client.login.get(client.authorize_query(redirect_uri=uri, scopes=scopes, state="s"))
+            expect(not _is_redirect_to(response, uri), f"redirected to the unregistered {uri}")
+            _status(response, 401, "invalid_client")
+
+
+@rule("ekool", at("GET", AUTHORIZE))
+def authorize_echoes_state(client: EkoolClient, op: Operation) -> None:
+    """The redirect carrying the code carries the request's `state` unchanged.
+
+    Source: reference/ekool-oauth2.md "GET /oauth/authorize"; RFC 6749 §4.1.2.
+    """
+    state = secrets.token_urlsafe(12) + "/+ ="
+    redirect = client.authorize(state=state)
+    expect(redirect.params.get("code"), f"no code in {redirect.location}")
+    expect(redirect.params.get("state") == state, f"state {redirect.params.get('state')!r}, sent {state!r}")
+
+
+@rule("ekool", at("GET", AUTHORIZE))
+def authorize_redirects_unknown_scope_as_error(client: EkoolClient, op: Operation) -> None:
+    """An unknown scope is answered by a redirect to the registered URI with `error=invalid_scope`,
+    `error_description`, `hint` and `message`.
+
+    Source: reference/ekool-oauth2.md "GET /oauth/authorize"; RFC 6749 §4.1.2.1.
+    """
+    response = client.login.get(client.authorize_query(scopes=("users-basic", "no-such-scope")))
+    expect(_is_redirect_to(response, client.ekool.redirect_uri), f"expected a redirect, got {response.status_code}")
+    query = httpx.URL(response.headers["location"]).params
+    expect(query.get("error") == "invalid_scope", f"error is {query.get('error')!r}")
+    for name in ("error_description", "hint", "message"):
+        expect(query.get(name), f"the error redirect has no {name}")
+
+
+@rule("ekool", at("POST", TOKEN))
+def code_is_single_use(client: EkoolClient, op: Operation) -> None:
+    """A code gives tokens once; the second exchange is refused with 400 `invalid_request`.
+
+    Source: reference/ekool-oauth2.md "POST /oauth/token" (`Authorization code has been revoked`);
+    RFC 6749 §4.1.2 and §10.5.
+    """
+    code = client.code()
+    _status(client.exchange(code), 200)
+    _status(client.exchange(code), 400, "invalid_request")
+
+
+@rule("ekool", at("POST", TOKEN))
+def code_is_bound_to_client(client: EkoolClient, op: Operation) -> None:
+    """Another client cannot exchange a code issued to this one.
+
+    Source: reference/ekool-oauth2.md (`Authorization code was not issued to this client`); RFC 6749 §4.1.3.
+    """
+    code = client.code()
+    _status(client.exchange(code, other_client=True), 400, "invalid_request")
+
+
+@rule("ekool", at("POST", TOKEN))
+def code_is_bound_to_redirect_uri(client: EkoolClient, op: Operation) -> None:
+    """A code is exchanged only with the `redirect_uri` it was issued for: another registered URI or none
+    gets 400 `invalid_request`, an unregistered one 401 `invalid_client`; the right one still works after.
+
+    Source: reference/ekool-oauth2.md (`Invalid redirect URI`, ``Check the `redirect_uri` parameter``,
+    unregistered → `invalid_client`); RFC 6749 §4.1.3.
+    """
+    code = client.code()
+    if client.ekool.other_redirect_uri:
+        _status(client.exchange(code, redirect_uri=client.ekool.other_redirect_uri), 400, "invalid_request")
+    _status(client.exchange(code, redirect_uri=client.ekool.unregistered_redirect_uri), 401, "invalid_client")
+    response = client.login.post(TOKEN, data={"grant_type": "authorization_code", **client.client_credentials(),
+                                              "code": code})
+    _status(response, 400, "invalid_request")
+    _status(client.exchange(code), 200)
+
+
+@rule("ekool", at("POST", TOKEN))
+def pkce_verifier_is_checked(client: EkoolClient, op: Operation) -> None:
+    """With an S256 challenge, a wrong verifier gets 400 `invalid_grant`, none gets `invalid_request`,
+    and only the right one gives tokens.
+
+    Source: reference/ekool-oauth2.md "POST /oauth/token" (PKCE); RFC 7636 §4.6.
+    """
+    pkce = Pkce.new()
+    code = client.code(pkce=pkce)
+    _status(client.exchange(code, verifier=Pkce.new().verifier), 400, "invalid_grant")
+    code = client.code(pkce=pkce)
+    _status(client.exchange(code), 400, "invalid_request")
+    code = client.code(pkce=pkce)
+    _status(client.exchange(code, verifier=pkce.verifier), 200)
+
+
+@rule("ekool", at("POST", TOKEN))
+def refresh_rotates_tokens(client: EkoolClient, op: Operation) -> None:
+    """Refreshing issues a new pair and revokes the old refresh and access tokens.
+
+    Source: reference/ekool-oauth2.md "grant_type=refresh_token" (Rotation); RFC 6749 §6, RFC 9700 §4.14.2.
+    """
+    old = client.tokens()
+    response = client.refresh(old["refresh_token"])
+    _status(response, 200)
+    new = _json(response)
+    expect(new.get("refresh_token") and new["refresh_token"] != old["refresh_token"], "refresh token not rotated")
+    expect(new.get("access_token") and new["access_token"] != old["access_token"], "access token not renewed")
+    _status(client.refresh(old["refresh_token"]), 401, "invalid_request")
+    _status(client.resource("/user/me/basic", old["access_token"]), 401, "access_denied")
+    _status(client.resource("/user/me/basic", new["access_token"]), 200)
+
+
+@rule("ekool", at("POST", TOKEN))
+def refresh_token_is_bound_to_client(client: EkoolClient, op: Operation) -> None:
+    """Another client cannot use this client's refresh token: 401 `invalid_request`.
+
+    Source: reference/ekool-oauth2.md (`Token is not linked to client`); RFC 6749 §6.
+    """
+    tokens = client.tokens()
+    _status(client.refresh(tokens["refresh_token"], other_client=True), 401, "invalid_request")
+
+
+@rule("ekool", at("POST", TOKEN))
+def refresh_refuses_wider_scope(client: EkoolClient, op: Operation) -> None:
+    """A refresh may narrow the scopes but asking for more than granted gets 400 `invalid_scope`.
+
+    Source: reference/ekool-oauth2.md "grant_type=refresh_token"; RFC 6749 §6.
+    """
+    tokens = client.tokens(scopes=("users-basic",))
+    _status(client.refresh(tokens["refresh_token"], scope="users-basic users-children"), 400, "invalid_scope")
+
+
+@rule("ekool", at("POST", TOKEN))
+def token_rejects_wrong_client_secret(client: EkoolClient, op: Operation) -> None:
+    """A wrong client secret gets 401 `invalid_client`, whatever the grant.
+
+    Source: reference/ekool-oauth2.md "Error body"; RFC 6749 §5.2.
+    """
+    data = {"grant_type": "refresh_token", "client_id": client.ekool.client_id,
+            "client_secret": "wrong-" + secrets.token_hex(8), "refresh_token": "x"}
+    _status(client.login.post(TOKEN, data=data), 401, "invalid_client")
+
+
+@rule("ekool", at("POST", TOKEN))
+def access_token_verifies_and_carries_granted_scopes(client: EkoolClient, op: Operation) -> None:
+    """The access token is an RS256 JWT verifying with the published keys, with `aud` = client, an 80-hex
+    `jti`, `exp - iat` = `expires_in`, and exactly the granted `scopes`.
+
+    Source: reference/ekool-oauth2.md "Token formats"; seeds/002 (token response); RFC 9068 §2.2.
+    """
+    granted = ("users-basic", "users-schools")
+    body = client.tokens(scopes=granted)
+    expect(body.get("token_type") == "Bearer", f"token_type is {body.get('token_type')!r}")
+    header, _ = jwts.unverified(body["access_token"])
+    expect(header.get("alg") == "RS256" and header.get("typ") == "JWT", f"header is {header!r}")
+    try:
+        claims = jwts.verify_with_jwks(body["access_token"], client.jwks, leeway=0)
+    except jwt.InvalidTokenError as exc:
+        raise AssertionError(f"access token does not verify with the published keys: {exc}") from None
+    expect(claims.get("aud") == client.ekool.client_id, f"aud is {claims.get('aud')!r}")
+    expect(isinstance(claims.get("jti"), str) and JTI.match(claims["jti"]), f"jti is {claims.get('jti')!r}")
+    expect(sorted(claims.get("scopes", [])) == sorted(granted), f"scopes {claims.get('scopes')!r}, granted {granted}")
+    expect(claims["exp"] - claims["iat"] == body.get("expires_in"),
+           f"exp - iat = {claims['exp'] - claims['iat']}, expires_in = {body.get('expires_in')!r}")
+
+
+@rule("ekool", at("POST", TOKEN))
+def token_responses_are_no_store(client: EkoolClient, op: Operation) -> None:
+    """Token answers, success and error alike, carry `Cache-Control: no-store` and `Pragma: no-cache`.
+
+    Source: reference/ekool-oauth2.md "Error body"; RFC 6749 §5.1.
+    """
+    success = client.exchange(client.code())
+    error = client.login.post(TOKEN, data={"grant_type": "password"})
+    for response in (success, error):
+        cache_control = response.headers.get("cache-control", "")
+        expect("no-store" in cache_control, f"{response.status_code} answer has Cache-Control {cache_control!r}")
+        expect(response.headers.get("pragma") == "no-cache",
+               f"{response.status_code} answer has Pragma {response.headers.get('pragma')!r}")
+
+
+@rule("ekool", RESOURCE_OPS)
+def resource_requires_token(client: EkoolClient, op: Operation) -> None:
+    """Without a token, or with a forged one, a resource answers 401 `access_denied`.
+
+    Source: reference/ekool-oauth2.md "Resource API"; RFC 6750 §3.1.
+    """
+    _status(client.resource(op.path, None), 401, "access_denied")
+    forged = jwts.unsigned({"aud": client.ekool.client_id, "sub": "1", "scopes": list(client.ekool.scopes)})
+    _status(client.resource(op.path, forged), 401, "access_denied")
+
+
+@rule("ekool", RESOURCE_OPS)
+def resource_requires_its_scope(client: EkoolClient, op: Operation) -> None:
+    """A token without the endpoint's scope gets 403 `insufficient_scope` naming it in `WWW-Authenticate`;
+    a token with only that scope gets 200.
+
+    Source: reference/ekool-oauth2.md "Resource API"; seeds/002 (scopes per endpoint); RFC 6750 §3.1.
+    """
+    needed = RESOURCE_SCOPES[op.path]
+    others = tuple(scope for scope in client.ekool.scopes if scope != needed)
+    response = client.resource(op.path, client.tokens(scopes=others)["access_token"])
+    _status(response, 403, "insufficient_scope")
+    challenge = response.headers.get("www-authenticate", "")
+    expect('error="insufficient_scope"' in challenge and f'scope="{needed}"' in challenge,
+           f"WWW-Authenticate is {challenge!r}")
+    _status(client.resource(op.path, client.tokens(scopes=(needed,))["access_token"]), 200)
+
+
+@rule("ekool", either(at("GET", AUTHORIZE), at("POST", TOKEN), RESOURCE_OPS))
+def error_bodies_carry_error_description_message(client: EkoolClient, op: Operation) -> None:
+    """JSON errors have `error`, `error_description`, optional `hint`, then `message` = `error_description`.
+
+    Source: reference/ekool-oauth2.md "Error body" (league/oauth2-server 8); seeds/002 (401 example); RFC 6749 §5.2.
+    """
+    if op.path == AUTHORIZE:
+        answers = [client.login.get(client.authorize_query(client_id="no-such-client-" + secrets.token_hex(4)))]
+    elif op.path == TOKEN:
+        answers = [client.login.post(TOKEN, data=data) for data in (
+            {"grant_type": "password"}, {"grant_type": "authorization_code", **client.client_credentials()})]
+    else:
+        answers = [client.resource(op.path, None)]
+    for response in answers:
+        _check_error_body(response)
+
+
+def _check_error_body(response: httpx.Response) -> None:
+    _refused(response, "an erroneous request")
+    body = _json(response)
+    keys = [k for k in body if k != "hint"]
+    expect(keys == ["error", "error_description", "message"],
+           f"error body keys {list(body)}, expected error, error_description, (hint,) message")
+    expect(body["message"] == body["error_description"], "message is not a copy of error_description")

@@ -1,0 +1,95 @@
+"""`harness conform`: the three phases per API against one target, gathered into one result."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from harness.conformance.config import ConformConfig
+from harness.conformance.ekool_client import EkoolClient
+from harness.conformance.replay import run_replay, select_fixtures
+from harness.conformance.report import Reporter, RunResult
+from harness.conformance.results import Outcome
+from harness.conformance.rules import plan
+from harness.conformance.schema_phase import run_schema_phase
+from harness.conformance.sunbird_client import SunbirdClient
+from harness.conformance.transport import Transport
+from harness.specs import load_spec
+
+PHASE_NAMES = ("spec", "rules", "fixtures")
+Client = SunbirdClient | EkoolClient
+
+
+def make_client(api: str, config: ConformConfig, transport: Transport) -> Client:
+    if api == "sunbird":
+        return SunbirdClient(config, transport)
+    if api == "ekool":
+        return EkoolClient(config, transport)
+    raise ValueError(f"unknown API {api!r}")
+
+
+def run_rules(api: str, client: Client, reporter: Reporter, names: list[str] | None = None) -> list[Outcome]:
+    """Phase 2: every semantic rule on every operation it is about."""
+    transport = client.http if isinstance(client, SunbirdClient) else client.login
+    outcomes = []
+    for rule, op in plan(api, load_spec(api), names):
+        outcome = Outcome(phase="rules", api=api, rule=rule.name, operation=op.label, passed=True, source=rule.source)
+        start = len(transport.exchanges)
+        if op.missing:
+            outcome.passed = False
+            outcome.message = f"{op.label} is not in openapi/{api}.yaml"
+        else:
+            try:
+                rule.func(client, op)
+            except AssertionError as exc:
+                outcome.passed, outcome.message = False, str(exc) or "assertion failed"
+            except Exception as exc:  # a target that breaks a client flow fails the rule, not the run
+                outcome.passed, outcome.message = False, f"could not check: {type(exc).__name__}: {exc}"
+        if not outcome.passed and len(transport.exchanges) > start:
+            outcome.curl = transport.last_curl()
+        reporter.outcome(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _transport_for(api: str, client: Client):
+    if isinstance(client, SunbirdClient):
+        return lambda path: client.http
+    return lambda path: client.login if path.startswith(("/oauth", "/.well-known")) else client.api
+
+
+def conform(
+    config: ConformConfig, reporter: Reporter | None = None, fixture_paths: list[Path] | None = None,
+    rule_names: list[str] | None = None,
+) -> RunResult:
+    reporter = reporter or Reporter()
+    result = RunResult(target=config.base_url, apis=config.apis)
+    started = time.perf_counter()
+    transport = Transport(config.base_url, config.request_timeout)
+    try:
+        for api in config.apis:
+            client = make_client(api, config, transport)
+            if "spec" in config.phases:
+                reporter.phase(api, "spec (schemathesis)")
+                run = run_schema_phase(api, config, client, on_cases=reporter.cases)
+                result.cases += run.cases
+                for phase, count in run.cases_by_phase.items():
+                    result.cases_by_phase[phase] = result.cases_by_phase.get(phase, 0) + count
+                result.stateful_transitions[api] = run.stateful_transitions
+                for outcome in run.outcomes:
+                    reporter.outcome(outcome)
+                result.outcomes += run.outcomes
+            if "rules" in config.phases:
+                reporter.phase(api, "rules")
+                result.outcomes += run_rules(api, client, reporter, rule_names)
+            if "fixtures" in config.phases:
+                reporter.phase(api, "fixtures")
+                fixtures = select_fixtures(api, fixture_paths, config.fixture_dir)
+                browser = client.browse if isinstance(client, EkoolClient) else None
+                result.outcomes += run_replay(api, _transport_for(api, client), client.variables(), fixtures,
+                                              reporter.outcome, browser)
+    finally:
+        transport.close()
+        reporter.close()
+    result.elapsed = time.perf_counter() - started
+    return result

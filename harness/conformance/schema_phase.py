@@ -1,0 +1,159 @@
+"""Phase 1: schemathesis over every operation of our spec, against the target URL.
+
+The spec is ours (`openapi/<api>.yaml`), not whatever the target serves: the contract is what is checked.
+All four test phases (examples, coverage, fuzzing, stateful) and all built-in checks run through the
+schemathesis engine; the harness supplies authentication the way a real client gets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events, from_schema
+from schemathesis.engine.recorder import ScenarioRecorder
+
+from harness.conformance.config import ConformConfig
+from harness.conformance.ekool_client import RESOURCE_SCOPES, EkoolClient
+from harness.conformance.results import Outcome
+from harness.conformance.sunbird_client import CALLER_FOR_CONSUMER, REFRESH, SunbirdClient
+from harness.specs import load_spec, operations
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+CHECK_SOURCE = "schemathesis built-in check against openapi/{api}.yaml"
+
+
+@dataclass
+class SchemaRun:
+    outcomes: list[Outcome] = field(default_factory=list)
+    cases: int = 0
+    cases_by_phase: dict[str, int] = field(default_factory=dict)
+    stateful_transitions: int = 0
+
+
+def _identity_for(api: str, case: Any) -> str | None:
+    """Which credential a generated case is sent with; None for operations without a bearer."""
+    path = case.operation.path
+    if api == "sunbird":
+        if path.endswith(REFRESH):
+            return "device"
+        if "/consumer/" in path:
+            consumer = (case.path_parameters or {}).get("consumer") or path.split("/consumer/")[1].split("/")[0]
+            return CALLER_FOR_CONSUMER.get(str(consumer), "mobile_app")
+        return None
+    return "ekool" if path in RESOURCE_SCOPES else None
+
+
+def _auth_provider(api: str, client: SunbirdClient | EkoolClient) -> type:
+    def token_for(identity: str) -> str:
+        if isinstance(client, SunbirdClient):
+            return client.device_token() if identity == "device" else client.bearer(identity)
+        return client.tokens()["access_token"]
+
+    class HarnessAuth:
+        """Bearer per case, fetched over HTTP like a client; schemathesis re-fetches after a 401."""
+
+        def get(self, case: Any, ctx: Any) -> str | None:
+            identity = _identity_for(api, case)
+            return token_for(identity) if identity else None
+
+        def set(self, case: Any, data: str | None, ctx: Any) -> None:
+            if data:
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    return HarnessAuth
+
+
+def _base_urls(api: str, config: ConformConfig) -> list[tuple[str, Callable[[Any], Any]]]:
+    """(base URL, schema filter) pairs: eKool's login and API hosts may differ."""
+    if api == "sunbird":
+        return [(config.base_url + config.sunbird.prefix, lambda schema: schema)]
+    if config.ekool_login_url == config.ekool_api_url:
+        return [(config.ekool_api_url, lambda schema: schema)]
+    return [
+        (config.ekool_login_url, lambda schema: schema.include(path_regex="^/(oauth|\\.well-known)")),
+        (config.ekool_api_url, lambda schema: schema.exclude(path_regex="^/(oauth|\\.well-known)")),
+    ]
+
+
+def mock_only_operation_ids(spec: dict[str, Any]) -> list[str]:
+    """Operations marked `x-mock-only` (the reference's own login pages): a deployment is held to the public
+    contract only. They stay in the schema, so other methods on their paths are not taken as undeclared."""
+    return [op["operationId"] for _, _, op in operations(spec) if op.get("x-mock-only") and "operationId" in op]
+
+
+def _schemathesis_config(config: ConformConfig, base_url: str) -> SchemathesisConfig:
+    data: dict[str, Any] = {
+        "base-url": base_url,
+        "workers": config.workers,
+        "request-timeout": config.request_timeout,
+        "cache": {"enabled": False},
+        "generation": {"max-examples": config.max_examples},
+        "phases": {name: {"enabled": True} for name in PHASES},
+    }
+    if config.seed is not None:
+        data["seed"] = config.seed
+    return SchemathesisConfig.from_dict(data)
+
+
+class _Tally:
+    """Check results per (operation, check): passed unless any case failed; the first failure kept."""
+
+    def __init__(self, api: str) -> None:
+        self.api = api
+        self.results: dict[tuple[str, str], Outcome] = {}
+        self.run = SchemaRun()
+
+    def add(self, phase: str, recorder: ScenarioRecorder) -> int:
+        cases = len(recorder.cases)
+        self.run.cases += cases
+        self.run.cases_by_phase[phase] = self.run.cases_by_phase.get(phase, 0) + cases
+        for case_id, checks in recorder.checks.items():
+            node = recorder.cases.get(case_id)
+            label = node.value.operation.label if node is not None else recorder.label
+            for check in checks:
+                outcome = self.results.setdefault((label, check.name), Outcome(
+                    phase="spec", api=self.api, rule=check.name, operation=label, passed=True,
+                    source=CHECK_SOURCE.format(api=self.api)))
+                outcome.cases += 1
+                if check.status == Status.FAILURE and outcome.passed and check.failure_info is not None:
+                    failure = check.failure_info.failure
+                    outcome.passed = False
+                    outcome.message = f"[{phase}] {failure.title}: {failure.message}".strip()
+                    outcome.curl = check.failure_info.code_sample
+        return cases
+
+    def error(self, event: events.NonFatalError) -> None:
+        label = event.label or "schema"
+        self.results[(label, "schemathesis_error")] = Outcome(
+            phase="spec", api=self.api, rule="schemathesis_error", operation=label, passed=False,
+            message=f"{event.info.title}: {event.info.message}", source=CHECK_SOURCE.format(api=self.api))
+
+
+def run_schema_phase(
+    api: str, config: ConformConfig, client: SunbirdClient | EkoolClient,
+    on_cases: Callable[[int], None] = lambda n: None,
+) -> SchemaRun:
+    """Every phase and check of schemathesis over `openapi/<api>.yaml` against the target."""
+    tally = _Tally(api)
+    for base_url, narrow in _base_urls(api, config):
+        raw = load_spec(api)
+        schema = schemathesis.openapi.from_dict(raw, config=_schemathesis_config(config, base_url))
+        hidden = mock_only_operation_ids(raw)
+        schema = narrow(schema.exclude(operation_id=hidden) if hidden else schema)
+        schema.auth(_auth_provider(api, client), cache_by_key=lambda case, ctx: _identity_for(api, case) or "")
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                on_cases(tally.add(event.phase.value, event.recorder))
+            elif isinstance(event, events.NonFatalError):
+                tally.error(event)
+            elif isinstance(event, events.PhaseStarted) and event.payload is not None:
+                tally.run.stateful_transitions = max(tally.run.stateful_transitions,
+                                                     event.payload.transitions_total)
+            elif isinstance(event, events.FatalError):
+                raise RuntimeError(f"schemathesis could not run on {api}: {event.exception}") from event.exception
+    tally.run.outcomes = sorted(tally.results.values(), key=lambda o: (o.operation, o.rule))
+    return tally.run
