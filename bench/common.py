@@ -104,7 +104,7 @@ class WrkDriver:
         lines = [f"wrk.method = {_lua_string(request.method)}"]
         if request.body:
             lines.append(f"wrk.body = {_lua_string(request.body.decode())}")
-        lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in request.headers.items()]
+        lines += [f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in request.headers.items()]
         return "\n".join(lines) + _WRK_DONE
 
     def run(self, base_url: str, request: Request, connections: int, seconds: float) -> Measurement:
@@ -199,6 +199,7 @@ class Started:
 
     url: str
     start_seconds: float
+    pid: int
 
 
 @contextlib.contextmanager
@@ -210,7 +211,7 @@ def harness_serve(state_dir: Path, workers: int = 2, *extra: str, probe: str = "
     process = server.launch()
     try:
         wait_for_status(server.url + probe, process=process, timeout=60)
-        yield Started(server.url, time.perf_counter() - launched)
+        yield Started(server.url, time.perf_counter() - launched, process.pid)
     finally:
         server.stop()
 
@@ -238,7 +239,7 @@ def prism_mock(spec: Path, probe: str = "/") -> Iterator[Started]:
                 if time.monotonic() > deadline:
                     raise TimeoutError("prism did not start within 60s") from None
                 time.sleep(0.01)
-        yield Started(url, time.perf_counter() - launched)
+        yield Started(url, time.perf_counter() - launched, process.pid)
     finally:
         if process.poll() is None:
             process.terminate()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import connexion
@@ -58,11 +59,12 @@ def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
             plugin.seed(tx)
 
 
-def _problem(status: int, title: str, detail: str) -> Response:
+def _problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
     return JSONResponse(
         {"type": "about:blank", "title": title, "detail": detail, "status": status},
         status_code=status,
         media_type="application/problem+json",
+        headers=dict(headers or {}),
     )
 
 
@@ -89,7 +91,7 @@ async def _error_response(plugins: list[ApiPlugin], request: Request, exc: Excep
     if isinstance(exc, ProblemException):
         return _problem(exc.status, exc.title or "Error", exc.detail or "")
     if isinstance(exc, HTTPException):
-        return _problem(exc.status_code, "Error", str(exc.detail))
+        return _problem(exc.status_code, "Error", str(exc.detail), exc.headers)
     if isinstance(exc, UnicodeDecodeError):
         return _problem(400, "Bad Request", "request body is not valid UTF-8")
     log.error("unhandled error on %s", path, exc_info=exc)

@@ -90,8 +90,9 @@ class ConformConfig:
     phases: tuple[str, ...] = ("spec", "rules", "fixtures")
     max_examples: int = 25
     seed: int | None = None
-    # schemathesis worker threads for the spec phase.
-    workers: int = 2
+    # schemathesis worker threads for the spec phase. One by default: with two, CPython 3.11 sometimes raises
+    # "AST constructor recursion depth mismatch" inside schemathesis (concurrent `ast` use; CPython gh-106905).
+    workers: int = 1
     request_timeout: float = 10.0
     fixture_dir: Path | None = None
     sunbird: SunbirdConfig = field(default_factory=SunbirdConfig)

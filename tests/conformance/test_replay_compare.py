@@ -39,6 +39,13 @@ def test_missing_key_other_type_status_and_error_code_are_flagged():
     assert any(p.startswith("body/params/err: expected 'BAD_REQUEST'") for p in problems)
 
 
+def test_placeholders_admit_any_value_and_ts_is_satisfied_by_ets():
+    recorded = {"ts": 1, "params": {"err": "text"}}
+    fixture = _fixture(recorded, placeholders=["/response/body/ts", "/response/body/params/err"])
+    assert compare(fixture, _response({"ets": 5, "params": {"err": None}})) == []
+    assert compare(fixture, _response({"params": {"err": None}})) == ["body/ts: missing"]
+
+
 def test_placeholder_error_values_are_not_compared():
     actual = {"id": "api.y", "params": {"err": "OTHER", "resmsgid": "a"}, "result": {"token": "t", "n": 1}}
     fixture = _fixture(RECORDED, placeholders=["/response/body/params/err", "/response/body/id"])

@@ -105,6 +105,7 @@ _PARAMETER_PATTERNS = (
     re.compile(r"schema\['properties'\]\['([^']+)'\]"),
     re.compile(r"'([^']+)' is a required property"),
     re.compile(r"parameter '([^']+)'"),
+    re.compile(r" - '([^']+)'\s*$"),
 )
 
 

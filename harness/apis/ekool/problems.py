@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -11,6 +13,7 @@ from starlette.responses import Response
 from harness.apis.ekool import bearer, errors
 from harness.apis.ekool.authorize import authorization_parameters, validate
 from harness.runtime import SCOPE_KEY, Context
+from harness.specs import HTTP_METHODS, load_spec
 
 AUTHORIZE = "/oauth/authorize"
 TOKEN = "/oauth/token"
@@ -19,6 +22,16 @@ _RESOURCE_PREFIXES = ("/generaldata", "/user/")
 
 def owns(path: str) -> bool:
     return path.startswith("/oauth/") or path == "/login" or path.startswith(_RESOURCE_PREFIXES)
+
+
+@cache
+def _allowed_methods() -> dict[str, str]:
+    """`Allow` per path from the spec (the router would list only the first route's methods)."""
+    allowed = {}
+    for path, item in load_spec("ekool")["paths"].items():
+        methods = [m.upper() for m in HTTP_METHODS if m in item]
+        allowed[path] = ", ".join(methods + (["HEAD"] if "GET" in methods else []))
+    return allowed
 
 
 def _status(exc: Exception) -> int:
@@ -57,8 +70,7 @@ def _generic(status: int, exc: Exception) -> errors.OAuthError:
 
 async def error_response(request: Request, exc: Exception) -> Response:
     status = _status(exc)
-    headers = {"Allow": exc.headers["Allow"]} if isinstance(exc, HTTPException) and exc.headers and \
-        "Allow" in exc.headers else {}
+    headers = {"Allow": _allowed_methods()[request.url.path]} if status == 405 else {}
     ctx: Context = request.scope[SCOPE_KEY]
     extra = errors.NO_STORE if request.url.path == TOKEN else {}
     if isinstance(exc, OAuthScopeProblem):

@@ -15,7 +15,7 @@ KEY_MANDATORY = "KEY IS MANDATORY"
 KEY_HAS_SPACE = "KEY MUST NOT HAVE SPACE"
 KEY_IS_UUID = "KEY MUST NOT BE A UUID"
 
-_WHITESPACE = re.compile(r"\s")
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]")  # Java's \s, and the spec's pattern, in every regex engine
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

@@ -128,7 +128,8 @@ def test_redirect_keeps_an_existing_query_string(flow, with_client):
 
 
 @pytest.mark.parametrize(("params", "hint"), [
-    ({"code_challenge": "a" * 43, "code_challenge_method": "S512"}, "Code challenge method must be one of `S256`, `plain`"),
+    ({"code_challenge": "a" * 43, "code_challenge_method": "S512"},
+     "Code challenge method must be one of `S256`, `plain`"),
     ({"code_challenge": "a" * 42}, "Code challenge must follow the specifications of RFC-7636."),
     ({"code_challenge": "a" * 129, "code_challenge_method": "S256"},
      "Code challenge must follow the specifications of RFC-7636."),
