@@ -20,6 +20,9 @@ def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
     for plugin in plugins:
         docs = docs_prefix(plugin)
         links = f'<a href="{docs}/ui/">Swagger UI</a> · <a href="{docs}/openapi.json">openapi.json</a>'
+        links += "".join(
+            f' · <a href="{html.escape(href)}">{html.escape(label)}</a>' for label, href in plugin.links(ctx)
+        )
         lines = "".join(f"<li>{html.escape(line)}</li>" for line in plugin.banner(ctx))
         title = load_spec(plugin.name)["info"]["title"]
         items.append(f"<section><h2>{html.escape(title)}</h2><p>{links}</p><ul>{lines}</ul></section>")

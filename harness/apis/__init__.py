@@ -40,6 +40,8 @@ class ApiPlugin:
     error_response: Callable[[Request, Exception], Response | Awaitable[Response]] | None = None
     # Lines for the `harness serve` banner (demo credentials, URLs).
     banner: Callable[[Context], list[str]] = lambda ctx: []
+    # (label, href) links for the landing page, e.g. the login page with the demo client.
+    links: Callable[[Context], list[tuple[str, str]]] = lambda ctx: []
     # Extra connexion add_api keyword arguments.
     api_options: dict[str, Any] = field(default_factory=dict)
 
