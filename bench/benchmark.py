@@ -237,9 +237,10 @@ def table(result: Result) -> str:
             share = row.harness.rps / result.bare_rs256_all_workers if result.bare_rs256_all_workers else 0
             lines.append(f"  {row.scenario}: {share:.0%} of the bare rate in {result.workers} processes "
                          f"(goal >= {GOALS['rs256_share_of_bare']:.0%})")
+    prism_start = f"{result.prism_start:.2f} s" if result.prism_start else "not run"
     lines += [
         f"start to first 200: harness {result.harness_start:.2f} s (state exists), "
-        f"{result.harness_cold_start:.2f} s (new state: key generation); prism {result.prism_start:.2f} s "
+        f"{result.harness_cold_start:.2f} s (new state: key generation); prism {prism_start} "
         f"(goal <= {GOALS['start_seconds']} s)",
         "", "what prism answered (static examples; it checks only that a bearer is present):",
     ]

@@ -69,8 +69,9 @@ def run_campaign(api: str, url: str, target_cases: int, seed: int, first_max_exa
         remaining = target_cases - campaign.cases
         if remaining <= 0:
             break
-        # Scale the next round to what is missing; coverage/example cases do not grow with max_examples.
-        max_examples = max(max_examples, math.ceil(max_examples * remaining / max(run.cases, 1) * 1.1))
+        # Size the next round (a fresh seed) to what is missing, with a margin: the coverage and example
+        # phases give a fixed number of cases whatever max_examples is.
+        max_examples = max(10, math.ceil(max_examples * remaining / max(run.cases, 1) * 1.5))
     campaign.seconds = time.monotonic() - started
     return campaign
 

@@ -155,7 +155,8 @@ def standard_base64(genuine: Genuine) -> str:
 
 @dataclass
 class Target:
-    url: str
+    """The live server (in this process, so tests can sign with its own keys) and clients that talk to it."""
+
     app: HarnessApp
     sunbird: SunbirdClient
     ekool: EkoolClient
@@ -184,7 +185,10 @@ def target(state_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     with ThreadedServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         config = ConformConfig(target=server.url)
         transport = Transport(server.url, timeout=30)
-        yield Target(server.url, app, SunbirdClient(config, transport), EkoolClient(config, transport), http)
+        try:
+            yield Target(app, SunbirdClient(config, transport), EkoolClient(config, transport), http)
+        finally:
+            transport.close()
 
 
 # --- expected refusals ----------------------------------------------------------------------------------------

@@ -144,7 +144,8 @@ def run_schema_phase(
         schema = schemathesis.openapi.from_dict(raw, config=_schemathesis_config(config, base_url))
         hidden = mock_only_operation_ids(raw)
         schema = narrow(schema.exclude(operation_id=hidden) if hidden else schema)
-        schema.auth(_auth_provider(api, client), cache_by_key=lambda case, ctx: _identity_for(api, case) or "")
+        # `schema.auth(Provider)` only builds a test decorator; call-then-decorate registers the provider.
+        schema.auth(cache_by_key=lambda case, ctx: _identity_for(api, case) or "")(_auth_provider(api, client))
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
                 on_cases(tally.add(event.phase.value, event.recorder))

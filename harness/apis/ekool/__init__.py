@@ -4,6 +4,7 @@ consent pages, and the resource API (reference/ekool-oauth2.md, seeds/002_e54ad9
 from harness.apis import ApiPlugin
 from harness.apis.ekool import demo, problems
 from harness.apis.ekool.tokens import ACCESS_KID
+from harness.apis.ekool.wire import as_league_sees_it
 
 PLUGIN = ApiPlugin(
     name="ekool",
@@ -12,6 +13,8 @@ PLUGIN = ApiPlugin(
     ddl=demo.DDL,
     seed=demo.seed,
     key_ids=(ACCESS_KID,),
+    wrap=as_league_sees_it,
     error_response=problems.error_response,
     banner=demo.banner,
+    links=demo.links,
 )

@@ -15,13 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from harness.apis.ekool.tokens import ACCESS_KID, access_token_revoked
+from harness.apis.ekool.wire import league_jwt
 from harness.runtime import SCOPE_KEY, Context
 
 MISSING_HEADER = 'Missing "Authorization" header'
 NOT_VERIFIED = "Access token could not be verified"
 REVOKED = "Access token has been revoked"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
-_BEARER_PREFIX = re.compile(r"^\s*Bearer\s")
 _DATE_CLAIMS = ("iat", "nbf", "exp")
 
 
@@ -88,12 +88,11 @@ def has_scopes(required_scopes: Iterable[str], token_scopes: Any) -> bool:
 
 
 def hint_for(ctx: Context, authorization: str | None) -> str:
-    """league's hint for an Authorization header connexion refused before asking us (missing, not Bearer)."""
+    """league's hint for an Authorization header connexion refused before asking us (missing, or empty)."""
     if authorization is None:
         return MISSING_HEADER
-    token = _BEARER_PREFIX.sub("", authorization, count=1).strip()
     try:
-        check(ctx, token)
+        check(ctx, league_jwt(authorization))
     except BearerRejected as exc:
         return exc.hint
     return NOT_VERIFIED

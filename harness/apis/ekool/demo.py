@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 
@@ -125,6 +126,14 @@ def authenticate(ctx: Context, username: str, password: str) -> User | None:
     if row is None or not password_matches(row["password_hash"], password):
         return None
     return _user(row)
+
+
+def links(ctx: Context) -> list[tuple[str, str]]:
+    """Landing-page links: the login page for each demo client (all of its scopes)."""
+    clients, _ = load_demo()
+    return [(f"log in with {c['name']}", "/oauth/authorize?" + urlencode({
+        "response_type": "code", "client_id": c["id"], "redirect_uri": c["redirect_uris"][0],
+        "scope": " ".join(c["scopes"]), "state": "demo"})) for c in clients]
 
 
 def banner(ctx: Context) -> list[str]:

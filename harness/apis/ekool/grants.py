@@ -63,7 +63,7 @@ def _check_verifier(code: codes.AuthCode, verifier: str | None) -> None:
     if not code.code_challenge:
         if verifier is not None:  # blocks a PKCE downgrade
             raise errors.invalid_request("code_challenge",
-                                         "code_challenge was not present in the authorization request")
+                                         "code_verifier received when no code_challenge is present")
         return
     if verifier is None:
         raise errors.invalid_request("code_verifier")

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from harness.apis.ekool import bearer, errors
 from harness.apis.ekool.authorize import authorization_parameters, validate
+from harness.apis.ekool.wire import RESOURCE_PREFIXES
 from harness.runtime import SCOPE_KEY, Context
 from harness.specs import HTTP_METHODS, load_spec
 
 AUTHORIZE = "/oauth/authorize"
 TOKEN = "/oauth/token"
-_RESOURCE_PREFIXES = ("/generaldata", "/user/")
+log = logging.getLogger("harness.ekool")
 
 
 def owns(path: str) -> bool:
-    return path.startswith("/oauth/") or path == "/login" or path.startswith(_RESOURCE_PREFIXES)
+    return path.startswith("/oauth/") or path == "/login" or path.startswith(RESOURCE_PREFIXES)
 
 
 @cache
@@ -39,7 +42,7 @@ def _status(exc: Exception) -> int:
         return exc.status
     if isinstance(exc, HTTPException):
         return exc.status_code
-    return 400 if isinstance(exc, UnicodeDecodeError) else 500
+    return 400 if isinstance(exc, UnicodeDecodeError | MultiPartException) else 500
 
 
 def _authorize_error(ctx: Context, request: Request) -> errors.OAuthError:
@@ -54,7 +57,7 @@ def _authorize_error(ctx: Context, request: Request) -> errors.OAuthError:
 def _bad_request(request: Request, exc: Exception) -> errors.OAuthError:
     detail = str(getattr(exc, "detail", "") or exc)
     parameter = errors.parameter_named_in(detail)
-    if request.url.path == TOKEN and parameter in (None, "grant_type"):
+    if request.url.path == TOKEN and parameter == "grant_type":
         return errors.unsupported_grant_type()
     return errors.invalid_request(parameter or "request")
 
@@ -70,7 +73,8 @@ def _generic(status: int, exc: Exception) -> errors.OAuthError:
 
 async def error_response(request: Request, exc: Exception) -> Response:
     status = _status(exc)
-    headers = {"Allow": _allowed_methods()[request.url.path]} if status == 405 else {}
+    allow = _allowed_methods().get(request.url.path) if status == 405 else None
+    headers = {"Allow": allow} if allow else {}
     ctx: Context = request.scope[SCOPE_KEY]
     extra = errors.NO_STORE if request.url.path == TOKEN else {}
     if isinstance(exc, OAuthScopeProblem):
@@ -85,5 +89,7 @@ async def error_response(request: Request, exc: Exception) -> Response:
     elif status == 400:
         err = _bad_request(request, exc)
     else:
+        if status >= 500:
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         err = _generic(status, exc)
     return errors.to_response(err, request.headers, {**extra, **headers})

@@ -13,6 +13,7 @@ from http import HTTPStatus
 
 from connexion.exceptions import ProblemException
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -48,7 +49,7 @@ def _status(exc: Exception) -> int:
         return exc.status
     if isinstance(exc, HTTPException):
         return exc.status_code
-    if isinstance(exc, UnicodeDecodeError):
+    if isinstance(exc, UnicodeDecodeError | MultiPartException):  # undecodable body, form field over 1 MB
         return 400
     return 500
 

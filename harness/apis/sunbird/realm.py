@@ -3,7 +3,9 @@
 Tokens are shaped like the seed's refresh token (seeds/000, seeds/README.md): RS256 with the realm key,
 `sub` `f:<federation id>:<user id>`, `typ` `Offline` (with `scope=offline_access`) or `Refresh`.
 Sessions live in the store, so a reset or an unknown session ends the refresh-token grant.
-The issuer is the host the client called (as Keycloak derives it), `<scheme>://<host>/auth/realms/sunbird`.
+The issuer is configured, as the refresh API's realm URL is (reference note): `<server base URL>/auth/realms/sunbird`
+from the settings, whatever host a client used (the `responses` bridge answers for the documented hosts too).
+The discovery document's endpoints point at the host the client called.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ Answer = tuple[dict[str, Any], int]
 
 
 def issuer() -> str:
+    return f"{current().settings.base_url}/auth/realms/{realm().name}"
+
+
+def _called_realm_url() -> str:
     url = URL(scope=request_scope)
     return f"{url.scheme}://{url.netloc}/auth/realms/{realm().name}"
 
@@ -126,9 +132,9 @@ def certs() -> dict[str, Any]:
 
 
 def openid_configuration() -> dict[str, Any]:
-    base = issuer()
+    base = _called_realm_url()
     return {
-        "issuer": base,
+        "issuer": issuer(),
         "token_endpoint": f"{base}/protocol/openid-connect/token",
         "jwks_uri": f"{base}/protocol/openid-connect/certs",
         "grant_types_supported": ["password", "refresh_token"],

@@ -86,7 +86,7 @@ class Flow:
         """Log in from the authorize page and follow back to the consent page."""
         page = self.authorize(**params)
         assert page.status_code == 200, page.text
-        if "password" in read_form(page.text).fields or 'name="password"' in page.text:
+        if 'name="password"' in page.text:
             back = self.login(page, params.pop("username", "mari"))
             assert back.status_code == 302, back.text
             page = self.http.get(back.headers["location"], follow_redirects=False)

@@ -191,10 +191,17 @@ def test_login_then_consent_page_shows_client_user_and_scopes(flow):
     assert form.action == "/oauth/authorize" and form.buttons == {"approve": "decision", "deny": "decision"}
 
 
-def test_login_without_the_csrf_token_is_419(flow):
-    flow.authorize()
-    response = flow.http.post("/login", data={"username": "mari", "password": "mari"}, follow_redirects=False)
-    assert response.status_code == 419 and "Page Expired" in response.text
+def test_login_needs_the_csrf_token_of_its_session(flow, client):
+    form = read_form(flow.authorize().text)
+    credentials = {"username": "mari", "password": "mari"}
+    missing = client.post("/login", data=credentials, follow_redirects=False)
+    assert missing.status_code == 400 and missing.json()["hint"] == "Check the `_token` parameter"
+    wrong = client.post("/login", data={**credentials, "_token": "guessed"}, follow_redirects=False)
+    assert wrong.status_code == 419 and "Page Expired" in wrong.text
+    with TestClient(client.app, base_url="http://127.0.0.1:8000") as stranger:
+        cross_site = stranger.post("/login", data={**credentials, "_token": form.fields["_token"]},
+                                   follow_redirects=False)
+    assert cross_site.status_code == 419, "a token without its session cookie is refused"
 
 
 def test_approve_redirects_with_code_and_state(flow):
@@ -279,3 +286,11 @@ def test_no_scope_means_an_empty_scope_list(flow):
     tokens = flow.exchange(code).json()
     assert jwt_parts(tokens["access_token"])[1]["scopes"] == []
     assert jwt_parts(tokens["access_token"])[1]["sub"] == str(MARI_ID)
+
+
+def test_landing_page_links_to_the_login_page_of_each_demo_client(client):
+    hrefs = re.findall(r'href="(/oauth/authorize\?[^"]+)"', client.get("/").text)
+    assert len(hrefs) == 2
+    for href in hrefs:
+        page = client.get(href.replace("&amp;", "&"), follow_redirects=False)
+        assert page.status_code == 200 and 'name="password"' in page.text

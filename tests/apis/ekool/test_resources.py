@@ -97,9 +97,13 @@ def test_unparseable_tokens_get_the_parsers_message(flow, authorization, hint):
     denied(flow.get("/generaldata", Authorization=authorization), hint)
 
 
-def test_valid_token_without_bearer_prefix_is_still_read(flow, mari):
-    """league strips an optional `Bearer ` prefix and parses the rest (connexion alone would refuse it)."""
-    denied(flow.get("/generaldata", Authorization=mari), "Access token could not be verified")
+def test_the_header_is_read_like_league_reads_it(flow, mari):
+    """league strips an optional, case-sensitive `Bearer ` and parses the rest (connexion alone would differ)."""
+    assert flow.get("/generaldata", Authorization=mari).status_code == 200
+    assert flow.get("/generaldata", Authorization=f"  Bearer   {mari} ").status_code == 200
+    denied(flow.get("/generaldata", Authorization=f"bearer {mari}"),
+           "Error while decoding from Base64Url, invalid base64 characters detected")
+    denied(flow.get("/generaldata", Authorization=""), "The JWT string must have two dots")
 
 
 def test_signature_by_another_key_is_refused(flow, app):

@@ -17,7 +17,7 @@ from harness.specs import load_spec, operations
 
 from .conftest import Flow, read_form
 
-MAX_EXAMPLES = 50
+MAX_EXAMPLES = 40
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # The JWKS handler is shared with Sunbird and its errors are the server's, not eKool's: tests/test_core.py.
 SHARED = "harness.apis.shared.jwks"

@@ -207,7 +207,7 @@ def test_pkce_malformed_verifier(flow, verifier):
 
 def test_pkce_verifier_without_a_challenge_is_refused(flow):
     invalid_request(flow.exchange(flow.code(), code_verifier=VERIFIER),
-                    "code_challenge was not present in the authorization request")
+                    "code_verifier received when no code_challenge is present")
 
 
 # --- success: formats -------------------------------------------------------------------------------------

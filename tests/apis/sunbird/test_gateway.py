@@ -32,12 +32,12 @@ def v1(client: TestClient, prefix: str, headers: dict, consumer: str = "mobile_d
                        json={"request": {"key": "gw-key"}} if body is None else body, headers=headers)
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic bW9iaWxlOnNlY3JldA==", "Bearer not-a-jwt",
-                                           "Bearer a.b.c", "Bearer e30.W10.x"])
-def test_missing_or_undecodable_token_is_401(client, prefix, authorization):
-    headers = {} if authorization is None else {"Authorization": authorization}
-    response = v1(client, prefix, headers)
-    assert response.status_code == 401 and response.json() == UNAUTHORIZED
+def test_missing_or_undecodable_token_is_401(client, prefix):
+    for authorization in (None, "", "Bearer", "Basic bW9iaWxlOnNlY3JldA==", "Bearer not-a-jwt", "Bearer a.b.c",
+                          "Bearer e30.W10.x"):
+        headers = {} if authorization is None else {"Authorization": authorization}
+        response = v1(client, prefix, headers)
+        assert response.status_code == 401 and response.json() == UNAUTHORIZED, authorization
 
 
 def test_unknown_iss_is_403(client, prefix, sb):
@@ -54,13 +54,13 @@ def test_kid_wins_over_iss(client, prefix, sb):
     assert v1(client, prefix, sb.auth(by_kid)).status_code == 200
 
 
-@pytest.mark.parametrize("alg", ["none", "HS512", "RS256"])
-def test_algorithm_must_be_the_credentials(client, prefix, sb, alg):
-    header = b64url_encode(json.dumps({"alg": alg}).encode())
+def test_algorithm_must_be_the_credentials(client, prefix, sb):
     payload = b64url_encode(json.dumps({"iss": "mobile_app_key"}).encode())
-    for signature in ("", "c2ln"):
-        response = v1(client, prefix, sb.auth(f"{header}.{payload}.{signature}"))
-        assert response.status_code == 403 and response.json() == INVALID_ALGORITHM
+    for alg in ("none", "HS512", "RS256"):
+        header = b64url_encode(json.dumps({"alg": alg}).encode())
+        for signature in ("", "c2ln"):
+            response = v1(client, prefix, sb.auth(f"{header}.{payload}.{signature}"))
+            assert response.status_code == 403 and response.json() == INVALID_ALGORITHM, alg
 
 
 def test_hs256_token_for_an_rs256_credential_is_invalid_algorithm(client, prefix, sb):

@@ -16,7 +16,7 @@ ENVELOPE_ORDER = ["id", "ver", "ets", "params", "result"]
 PARAMS_ORDER = ["status", "err", "errmsg", "msgid", "resmsgid"]
 
 
-@pytest.mark.parametrize(("body", "errmsg"), [
+VALIDATION_CASES = [
     ({}, "REQUEST IS MANDATORY"),
     ({"request": None}, "REQUEST IS MANDATORY"),
     ({"request": "key"}, "REQUEST IS MANDATORY"),
@@ -29,14 +29,17 @@ PARAMS_ORDER = ["status", "err", "errmsg", "msgid", "resmsgid"]
     ({"request": {"key": "tab\there"}}, "KEY MUST NOT HAVE SPACE"),
     ({"request": {"key": " "}}, "KEY MUST NOT HAVE SPACE"),
     ({"request": {"key": "3c6fdb62-1dcd-49b1-a404-bcd7e2e5a0d1"}}, "KEY MUST NOT BE A UUID"),
-])
+]
+
+
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_validation_messages(client, prefix, sb, version, body, errmsg):
-    response = sb.register(client, version, "mobile_device", prefix=prefix, body=body)
-    assert response.status_code == 400
-    data = response.json()
-    assert data["params"]["err"] == "BAD_REQUEST" and data["params"]["errmsg"] == errmsg
-    assert data["params"]["status"] == "failed" and data["result"] == EMPTY
+def test_validation_messages(client, prefix, sb, version):
+    for body, errmsg in VALIDATION_CASES:
+        response = sb.register(client, version, "mobile_device", prefix=prefix, body=body)
+        assert response.status_code == 400, body
+        data = response.json()
+        assert data["params"]["err"] == "BAD_REQUEST" and data["params"]["errmsg"] == errmsg, body
+        assert data["params"]["status"] == "failed" and data["result"] == EMPTY
 
 
 def test_uppercase_uuid_is_a_valid_key(client, sb):
@@ -49,22 +52,22 @@ def test_validation_error_echoes_msgid(client, sb):
     assert response.json()["params"]["msgid"] == "m-7"
 
 
-@pytest.mark.parametrize("raw", [b"", b"{not json", b"\xff\xfe", b"null"])
-def test_empty_or_malformed_json_is_400(client, prefix, sb, raw):
-    response = client.post(f"{prefix}/api-manager/v1/consumer/mobile_device/credential/register", content=raw,
-                           headers={**sb.auth(sb.demo_bearer("mobile_app")), "Content-Type": "application/json"})
-    assert response.status_code == 400
-    assert response.json()["params"]["err"] == "BAD_REQUEST"
+def test_empty_or_malformed_json_is_400(client, prefix, sb):
+    for raw in (b"", b"{not json", b"\xff\xfe", b"null"):
+        response = client.post(f"{prefix}/api-manager/v1/consumer/mobile_device/credential/register", content=raw,
+                               headers={**sb.auth(sb.demo_bearer("mobile_app")), "Content-Type": "application/json"})
+        assert response.status_code == 400, raw
+        assert response.json()["params"]["err"] == "BAD_REQUEST"
 
 
-@pytest.mark.parametrize("media", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_non_json_is_415(client, prefix, sb, version, media):
-    response = client.post(f"{prefix}/api-manager/{version}/consumer/mobile_device/credential/register",
-                           content=b"request=x",
-                           headers={**sb.auth(sb.demo_bearer("mobile_app")), "Content-Type": media})
-    assert response.status_code == 415
-    assert response.json()["error"] == "Unsupported Media Type"
+def test_non_json_is_415(client, prefix, sb, version):
+    for media in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
+        response = client.post(f"{prefix}/api-manager/{version}/consumer/mobile_device/credential/register",
+                               content=b"request=x",
+                               headers={**sb.auth(sb.demo_bearer("mobile_app")), "Content-Type": media})
+        assert response.status_code == 415, media
+        assert response.json()["error"] == "Unsupported Media Type"
 
 
 def test_v1_same_key_same_secret_and_hs256_token(client, prefix, sb):
@@ -106,19 +109,19 @@ def test_v1_key_of_another_consumer_is_refused(client, sb):
     assert sb.register(client, "v1", "mobile_device", key="mobile_devicev2_key1").status_code == 400
 
 
-@pytest.mark.parametrize("consumer", ["mobile_device", "desktop_device", "portal_anonymous", "portal_loggedin"])
-def test_v2_rs256_token_verifies_with_the_published_key(client, app, prefix, sb, consumer):
-    response = sb.register(client, "v2", consumer, key="dev-9", prefix=prefix)
-    assert response.status_code == 200
-    result = response.json()["result"]
-    assert result["key"] == "dev-9" and result["secret"] == ""
-    header = decode(result["token"])["header"]
-    assert list(header) == ["alg", "kid"] and header["alg"] == "RS256"
-    assert header["kid"].startswith(f"{consumer}v2_key")
+def test_v2_rs256_token_verifies_with_the_published_key(client, prefix, sb):
     jwks = {k["kid"]: k for k in client.get(f"{prefix}/.well-known/jwks.json").json()["keys"]}
-    public = jwt.PyJWK(jwks[header["kid"]]).key
-    assert jwt.decode(result["token"], public, algorithms=["RS256"]) == {"iss": "dev-9", "iat": pytest.approx(
-        time.time(), abs=5)}
+    for consumer in ("mobile_device", "desktop_device", "portal_anonymous", "portal_loggedin"):
+        response = sb.register(client, "v2", consumer, key="dev-9", prefix=prefix)
+        assert response.status_code == 200
+        result = response.json()["result"]
+        assert result["key"] == "dev-9" and result["secret"] == ""
+        header = decode(result["token"])["header"]
+        assert list(header) == ["alg", "kid"] and header["alg"] == "RS256"
+        assert header["kid"].startswith(f"{consumer}v2_key")
+        public = jwt.PyJWK(jwks[header["kid"]]).key
+        assert jwt.decode(result["token"], public, algorithms=["RS256"]) == {"iss": "dev-9", "iat": pytest.approx(
+            time.time(), abs=5)}
 
 
 def test_v2_picks_among_several_keys_and_stores_nothing(client, app, sb):

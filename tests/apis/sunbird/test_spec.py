@@ -196,12 +196,17 @@ def test_literal_desktop_path_reaches_its_own_operation(monkeypatch, make_app, s
     assert calls == ["literal", "template", "literal", "template"]  # get_api_token delegates to register_v2
 
 
-def test_literal_desktop_path_keeps_its_security_behind_the_gateway(app):
+def test_literal_desktop_path_keeps_its_security_behind_the_gateway(state_dir):
     """Even with the gateway bypassed, connexion's own security refuses the literal route without a bearer."""
     from starlette.testclient import TestClient
 
-    inner = app.inner.app  # the connexion app the gateway wraps
-    with TestClient(inner) as client:
+    from harness.apis.sunbird.gateway import Gateway
+    from harness.server import create_app
+    from harness.settings import Settings
+
+    app = create_app(Settings(state_dir=state_dir), apis=("sunbird",))
+    assert isinstance(app.inner, Gateway)
+    with TestClient(app.inner.app) as client:  # the connexion app the gateway wraps
         response = client.post("/api/api-manager/v2/consumer/desktop_device/credential/register",
                                json={"request": {"key": "d1"}}, headers={"Authorization": "Bearer x.y.z"})
     assert response.status_code == 401

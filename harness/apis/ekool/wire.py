@@ -1,0 +1,90 @@
+"""The request as PHP and league see it, before connexion parses it (an ASGI wrapper).
+
+Forms: starlette's form parser (used by connexion) raises on a field over 1 MB and on more than 1000 fields,
+before any handler runs: a 500. PHP parses the form (dropping fields past `max_input_vars`, 1000), so league
+answers with its usual error for the value, e.g. "Cannot decrypt the refresh token". Each field is cut to just
+under the parser's limit and fields past the 1000th are dropped; a value that long matches no stored code,
+token, secret or password, so every check answers as it would for the full value.
+
+Authorization: league strips an optional leading `Bearer ` (case-sensitive) and parses the rest as the JWT;
+connexion wants `<scheme> <token>`. The header is rewritten to `Bearer <what league would parse>`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.datastructures import Headers
+
+from harness.apis import ASGIApp
+from harness.runtime import Context
+
+FORM_PATHS = ("/oauth/token", "/oauth/authorize", "/login")
+RESOURCE_PREFIXES = ("/generaldata", "/user/")
+_BEARER_PREFIX = re.compile(r"^\s*Bearer\s")
+MAX_FIELD_BYTES = 1024 * 1024  # starlette.formparsers.FormParser.max_part_size (name and value together)
+MAX_FIELDS = 1000  # starlette's max_fields, and PHP's default max_input_vars
+
+
+def fit_form(body: bytes) -> bytes:
+    """`body` with every field cut to the form parser's size limit and at most MAX_FIELDS fields."""
+    parts = body.split(b"&")
+    if len(parts) <= MAX_FIELDS and all(len(part) <= MAX_FIELD_BYTES for part in parts):
+        return body
+    return b"&".join(part[:MAX_FIELD_BYTES] for part in parts[:MAX_FIELDS])
+
+
+def league_jwt(authorization: str) -> str:
+    """What league's BearerTokenValidator parses as the token from an Authorization header."""
+    return _BEARER_PREFIX.sub("", authorization, count=1).strip()
+
+
+def _with_league_bearer(scope: dict[str, Any]) -> dict[str, Any]:
+    headers = []
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            value = b"Bearer " + league_jwt(value.decode("latin-1")).encode("latin-1")
+        headers.append((name, value))
+    return {**scope, "headers": headers}
+
+
+def _is_form_post(scope: dict[str, Any]) -> bool:
+    if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in FORM_PATHS:
+        return False
+    return Headers(scope=scope).get("content-type", "").startswith("application/x-www-form-urlencoded")
+
+
+def as_league_sees_it(inner: ASGIApp, ctx: Context) -> ASGIApp:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(RESOURCE_PREFIXES):
+            scope = _with_league_bearer(scope)
+        if not _is_form_post(scope):
+            await inner(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: let the app see it
+                await inner(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        received = b"".join(chunks)
+        body = fit_form(received)
+        if body is not received:
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await inner(scope, replay, send)
+
+    return app
