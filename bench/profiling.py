@@ -1,5 +1,8 @@
 """Where a server's CPU time goes under load: py-spy attached to each worker, samples grouped by library.
 
+Only the thread holding the GIL is sampled (`--gil`): threads waiting for the GIL inside a C call would
+otherwise be charged to that call (SQLite reads looked like half of a GET).
+
 py-spy (PyPI, not a project dependency) samples the running workers from outside, so the server runs
 unmodified. `summarise` turns py-spy's raw collapsed stacks into shares per layer: each sample is charged to
 the innermost frame that belongs to a known layer (RSA in `cryptography`, PyJWT, jsonschema, connexion, ...).
@@ -49,7 +52,7 @@ def sampling(pids: list[int], out_dir: Path, name: str, seconds: float) -> Itera
     outputs = [out_dir / f"{name}-{pid}.txt" for pid in pids]
     recorders = [
         subprocess.Popen([executable, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
-                          "--rate", "200", "--nonblocking", "--format", "raw", "--output", str(path)],
+                          "--rate", "200", "--gil", "--nonblocking", "--format", "raw", "--output", str(path)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for pid, path in zip(pids, outputs, strict=True)
     ]

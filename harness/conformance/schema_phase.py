@@ -13,6 +13,7 @@ from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
 
@@ -85,7 +86,23 @@ def mock_only_operation_ids(spec: dict[str, Any]) -> list[str]:
     return [op["operationId"] for _, _, op in operations(spec) if op.get("x-mock-only") and "operationId" in op]
 
 
-def _schemathesis_config(config: ConformConfig, base_url: str) -> SchemathesisConfig:
+def schema_valid_rejections(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-operation schemathesis settings from the spec's `x-schema-valid-rejections`.
+
+    Some statuses answer schema-valid requests for reasons no schema can carry (a refresh token the realm
+    never issued, a key another consumer owns); the spec names them, and `positive_data_acceptance` admits them.
+    """
+    settings = []
+    for method, path, operation in operations(spec):
+        statuses = [str(status) for status in operation.get("x-schema-valid-rejections", {})]
+        if statuses:
+            expected = [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, *statuses]
+            settings.append({"include-path": path, "include-method": method,
+                             "checks": {"positive_data_acceptance": {"expected-statuses": expected}}})
+    return settings
+
+
+def _schemathesis_config(config: ConformConfig, base_url: str, spec: dict[str, Any]) -> SchemathesisConfig:
     data: dict[str, Any] = {
         "base-url": base_url,
         "workers": config.workers,
@@ -94,6 +111,9 @@ def _schemathesis_config(config: ConformConfig, base_url: str) -> SchemathesisCo
         "generation": {"max-examples": config.max_examples},
         "phases": {name: {"enabled": True} for name in PHASES},
     }
+    overrides = schema_valid_rejections(spec)
+    if overrides:
+        data["operations"] = overrides
     if config.seed is not None:
         data["seed"] = config.seed
     return SchemathesisConfig.from_dict(data)
@@ -141,7 +161,7 @@ def run_schema_phase(
     tally = _Tally(api)
     for base_url, narrow in _base_urls(api, config):
         raw = load_spec(api)
-        schema = schemathesis.openapi.from_dict(raw, config=_schemathesis_config(config, base_url))
+        schema = schemathesis.openapi.from_dict(raw, config=_schemathesis_config(config, base_url, raw))
         hidden = mock_only_operation_ids(raw)
         schema = narrow(schema.exclude(operation_id=hidden) if hidden else schema)
         # `schema.auth(Provider)` only builds a test decorator; call-then-decorate registers the provider.
