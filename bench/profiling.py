@@ -1,7 +1,8 @@
 """Where a server's CPU time goes under load: py-spy attached to each worker, samples grouped by library.
 
 Only the thread holding the GIL is sampled (`--gil`): threads waiting for the GIL inside a C call would
-otherwise be charged to that call (SQLite reads looked like half of a GET).
+otherwise be charged to that call (SQLite reads looked like half of a GET). The price: C code that releases
+the GIL (RSA in `cryptography`, SQLite's step) is under-counted; read signing cost from the bare-rate line.
 
 py-spy (PyPI, not a project dependency) samples the running workers from outside, so the server runs
 unmodified. `summarise` turns py-spy's raw collapsed stacks into shares per layer: each sample is charged to

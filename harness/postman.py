@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import jwt
 
-from harness.specs import load_spec
+from harness.specs import load_spec, resolve_refs
 
 POSTMAN_DIR = Path(__file__).resolve().parent.parent / "postman"
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -44,27 +44,18 @@ class Step:
     checks: tuple[str, ...] = ()  # extra JS assertions (`body`, `location`)
 
 
-def _resolve(spec: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def required_keys(spec: dict[str, Any], step: Step) -> list[str]:
     """Top-level required properties of the documented response body for the step's status."""
-    operation = spec["paths"][step.spec_path][step.method.lower()]
-    response = _resolve(spec, operation["responses"][str(step.status)])
+    operation = resolve_refs(spec["paths"][step.spec_path][step.method.lower()], spec)
+    response = operation["responses"][str(step.status)]
     content = response.get("content", {})
     media = next((m for m in content if "json" in m), None)
     if media is None:
         return []
-    schema = _resolve(spec, content[media].get("schema", {}))
+    schema = content[media].get("schema", {})
     keys = list(schema.get("required", []))
     for part in schema.get("allOf", []):
-        keys += [k for k in _resolve(spec, part).get("required", []) if k not in keys]
+        keys += [k for k in part.get("required", []) if k not in keys]
     return keys
 
 

@@ -11,6 +11,7 @@ import yaml
 from connexion.utils import sort_routes
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
+from referencing.exceptions import PointerToNowhere
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
 API_NAMES: tuple[str, ...] = ("sunbird", "ekool")
@@ -64,3 +65,22 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 def operation_ids(spec: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {op["operationId"]: (method, path) for method, path, op in operations(spec) if "operationId" in op}
+
+
+def resolve_refs(node: Any, spec: dict[str, Any]) -> Any:
+    """`node` with every local `$ref` replaced by its target (our specs have no recursive schemas).
+
+    A dangling reference raises `referencing.exceptions.PointerToNowhere`, like the spec validator does.
+    """
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = spec
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                if not isinstance(target, dict) or part not in target:
+                    raise PointerToNowhere(node["$ref"], spec)
+                target = target[part]
+            return resolve_refs(target, spec)
+        return {key: resolve_refs(value, spec) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve_refs(item, spec) for item in node]
+    return node

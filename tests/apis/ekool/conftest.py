@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +11,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from harness.conformance.login import Form, parse_forms
 from harness.server import HarnessApp
 
 DEMO_CLIENT = "ekooldemoclient00000000000000001"
@@ -25,33 +24,10 @@ ALL_SCOPES = "users-basic users-roles users-schools users-children"
 MARI_ID, JUHAN_ID = 100001, 100002
 
 
-@dataclass
-class Form:
-    action: str
-    fields: dict[str, str] = field(default_factory=dict)
-    buttons: dict[str, str] = field(default_factory=dict)
-
-
-class _FormReader(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(Form(a.get("action", "")))
-        elif tag == "input" and self.forms and "name" in a:
-            self.forms[-1].fields[a["name"]] = a.get("value", "")
-        elif tag == "button" and self.forms and "name" in a:
-            self.forms[-1].buttons[a["value"]] = a["name"]
-
-
 def read_form(page: str) -> Form:
-    reader = _FormReader()
-    reader.feed(page)
-    assert len(reader.forms) == 1, "the page has exactly one form"
-    return reader.forms[0]
+    forms = parse_forms(page)
+    assert len(forms) == 1, "the page has exactly one form"
+    return forms[0]
 
 
 def query_of(location: str) -> dict[str, str]:

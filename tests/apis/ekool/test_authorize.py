@@ -188,7 +188,7 @@ def test_login_then_consent_page_shows_client_user_and_scopes(flow):
         assert f'data-scope="{scope}"' in page.text
     assert "Your children" in page.text
     form = read_form(page.text)
-    assert form.action == "/oauth/authorize" and form.buttons == {"approve": "decision", "deny": "decision"}
+    assert form.action == "/oauth/authorize" and form.buttons == [("decision", "approve"), ("decision", "deny")]
 
 
 def test_login_needs_the_csrf_token_of_its_session(flow, client):

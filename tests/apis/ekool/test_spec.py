@@ -9,7 +9,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from harness.fixtures import Fixture, load_fixtures
-from harness.specs import load_spec, operations, validate_spec
+from harness.specs import load_spec, operations, resolve_refs, validate_spec
 
 SPEC = load_spec("ekool")
 OPS = {op["operationId"]: (method, path, op) for method, path, op in operations(SPEC)}
@@ -75,13 +75,7 @@ def test_examples_carry_no_postman_comments():
 
 
 def _resolve(node: Any) -> Any:
-    """Follow local `$ref`s to the object they name."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+    return resolve_refs(node, SPEC)
 
 
 def _check(instance: Any, schema: dict[str, Any], where: str) -> list[str]:

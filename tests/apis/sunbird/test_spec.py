@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from openapi_schema_validator import OAS30Validator
-from referencing.exceptions import PointerToNowhere
 
 from harness.fixtures import Fixture, load_fixtures
-from harness.specs import load_spec, operation_ids, operations, routed_spec, validate_spec
+from harness.specs import load_spec, operation_ids, operations, resolve_refs, routed_spec, validate_spec
 
 SPEC = load_spec("sunbird")
 FIXTURES = load_fixtures("sunbird")
@@ -28,20 +27,8 @@ CLIENT_STATUSES = {"200", "400", "401", "403", "413", "415", "429", "500"}
 GATED = [(m, p) for m, p in NAMED_OPERATIONS if p.startswith(("/api-manager", "/auth/v1"))]
 
 
-def resolve(node: Any, spec: dict[str, Any] = SPEC) -> Any:
-    """`node` with every local `$ref` replaced by its target (the spec has no recursive schemas)."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target: Any = spec
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                if part not in target:
-                    raise PointerToNowhere(node["$ref"], spec)
-                target = target[part]
-            return resolve(target, spec)
-        return {key: resolve(value, spec) for key, value in node.items()}
-    if isinstance(node, list):
-        return [resolve(item, spec) for item in node]
-    return node
+def resolve(node: Any) -> Any:
+    return resolve_refs(node, SPEC)
 
 
 def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
