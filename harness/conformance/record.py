@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import yaml
 
+from harness.asgi import read_body, respond
 from harness.conformance import jwts
 from harness.conformance.config import ConformConfig
 from harness.specs import API_NAMES, load_spec
@@ -204,12 +205,7 @@ class RecordingProxy:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = (await read_body(receive)).data
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
                    if k.decode("latin-1").lower() not in HOP_BY_HOP]
         path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
@@ -217,19 +213,13 @@ class RecordingProxy:
         try:
             response = await self.client.request(scope["method"], url, headers=headers, content=body)
         except httpx.HTTPError as exc:
-            await _answer(send, 502, [(b"content-type", b"text/plain")], f"target unreachable: {exc}".encode())
+            await respond(send, 502, [(b"content-type", b"text/plain")], f"target unreachable: {exc}".encode())
             return
         if not path.startswith("/__harness/"):
             self.writer.write(response.request, body, response)
         out_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.multi_items()
                        if k.lower() not in HOP_BY_HOP]
-        await _answer(send, response.status_code, out_headers, response.content)
-
-
-async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        await respond(send, response.status_code, out_headers, response.content)
 
 
 def recording_proxy(target: str, out: Path, config: ConformConfig) -> RecordingProxy:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from harness.asgi import read_body, respond
 from harness.conformance.jwts import gateway_bearer, hs256, unverified
 
 ASGIApp = Any
@@ -105,19 +106,12 @@ class Mutant:
         if scope["type"] != "http" or scope["path"].startswith("/__harness/"):
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = (await read_body(receive)).data
         request = Request(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
                           {k.decode().lower(): v.decode() for k, v in scope["headers"]}, body)
         response = await self.handle(request)
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
-        headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        await respond(send, response.status, headers, response.body)
 
 
 def _is_register(request: Request) -> bool:

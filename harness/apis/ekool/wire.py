@@ -18,6 +18,7 @@ from typing import Any
 from starlette.datastructures import Headers
 
 from harness.apis import ASGIApp
+from harness.asgi import read_body, replay
 from harness.runtime import Context
 
 FORM_PATHS = ("/oauth/token", "/oauth/authorize", "/login")
@@ -62,29 +63,14 @@ def as_league_sees_it(inner: ASGIApp, ctx: Context) -> ASGIApp:
         if not _is_form_post(scope):
             await inner(scope, receive, send)
             return
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away: let the app see it
-                await inner(scope, receive, send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        received = b"".join(chunks)
-        body = fit_form(received)
-        if body is not received:
+        buffered = await read_body(receive)
+        if buffered.disconnected:  # the client went away: let the app see it
+            await inner(scope, replay(buffered.data, receive), send)
+            return
+        body = fit_form(buffered.data)
+        if body is not buffered.data:
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
-        replayed = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await inner(scope, replay, send)
+        await inner(scope, replay(body, receive), send)
 
     return app

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -22,6 +20,7 @@ from jwt.algorithms import RSAAlgorithm
 from harness.apis.sunbird import credentials
 from harness.apis.sunbird.credentials import Credential
 from harness.apis.sunbird.envelope import gateway_message
+from harness.asgi import Body, read_body, replay
 from harness.authtoken import hs256_signature_valid, signature_bytes, signing_input
 from harness.crypto.tokens import MalformedToken, split
 from harness.runtime import Context
@@ -122,28 +121,6 @@ def bearer_info(token: str, required_scopes: list[str] | None = None, request: A
     return {"sub": credential.consumer, "key": credential.key, "groups": sorted(credential.groups)}
 
 
-@dataclass
-class _Body:
-    data: bytes
-    too_large: bool
-
-
-async def _read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> _Body:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return _Body(b"".join(chunks), False)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return _Body(b"", True)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return _Body(b"".join(chunks), False)
-
-
 def _declared_length(scope: dict[str, Any]) -> int:
     for name, value in scope.get("headers", []):
         if name == b"content-length":
@@ -176,7 +153,8 @@ class Gateway:
         try:
             token = bearer_token(_header(scope, b"authorization"))
             credential = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
-            body = _Body(b"", True) if _declared_length(scope) > MAX_BODY_BYTES else await _read_body(receive)
+            body = Body(b"", too_large=True) if _declared_length(scope) > MAX_BODY_BYTES else await read_body(
+                receive, MAX_BODY_BYTES)
             if body.too_large:
                 raise Rejected(413, TOO_LARGE)
             await anyio.to_thread.run_sync(authorize, self.ctx, credential, group)
@@ -184,21 +162,7 @@ class Gateway:
             await gateway_message(rejection.status, rejection.message)(scope, receive, send)
             return
         await self.app({**scope, CREDENTIAL_SCOPE_KEY: credential, BODY_SCOPE_KEY: body.data},
-                       _replay(body.data, receive), send)
-
-
-def _replay(data: bytes, receive: Callable[[], Awaitable[dict[str, Any]]]) -> Callable[[], Awaitable[dict[str, Any]]]:
-    """The buffered body once, then the client's own messages (its eventual disconnect)."""
-    sent = False
-
-    async def replay() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": data, "more_body": False}
-
-    return replay
+                       replay(body.data, receive), send)
 
 
 def wrap(app: Any, ctx: Context) -> Gateway:
