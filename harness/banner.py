@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from harness.apis import ApiPlugin
+    from harness.runtime import Context
     from harness.server import HarnessApp
 
 
 def banner_lines(application: HarnessApp) -> list[str]:
+    return state_banner_lines(application.ctx, application.plugins)
+
+
+def state_banner_lines(ctx: Context, plugins: Sequence[ApiPlugin]) -> list[str]:
+    """The banner from the state alone (no app needed: the parent of `--workers N` never builds one)."""
     from harness.server import docs_prefix
 
-    ctx = application.ctx
     base = ctx.settings.base_url
     lines = [f"Harness listening on {base}  (state: {ctx.store.state_dir})", f"  landing page   {base}/",
              f"  JWKS           {base}/.well-known/jwks.json"]
-    for plugin in application.plugins:
+    for plugin in plugins:
         mounts = ", ".join(f"{base}{bp or '/'}" for bp in plugin.base_paths)
         lines.append(f"  {plugin.name:<14} {mounts}   docs: {base}{docs_prefix(plugin)}/ui/")
-    for plugin in application.plugins:
+    for plugin in plugins:
         extra = plugin.banner(ctx)
         if extra:
             lines.append(f"{plugin.name} demo data:")
@@ -28,6 +35,6 @@ def banner_lines(application: HarnessApp) -> list[str]:
     return lines
 
 
-def print_banner(console: Console, application: HarnessApp) -> None:
-    for line in banner_lines(application):
+def print_banner(console: Console, ctx: Context, plugins: Sequence[ApiPlugin]) -> None:
+    for line in state_banner_lines(ctx, plugins):
         console.print(line, highlight=False, markup=False)

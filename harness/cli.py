@@ -56,7 +56,8 @@ def serve(
     """Start the reference Sunbird and eKool servers on one port."""
     import uvicorn
 
-    from harness.server import create_app
+    from harness.apis import load_plugins
+    from harness.server import initialize_state
     from harness.store import StateDirError
 
     settings = Settings(
@@ -68,15 +69,18 @@ def serve(
         console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
         raise typer.Exit(2)
     try:
-        application = create_app(settings)  # initialises state and keys once, before workers start
+        ctx = initialize_state(settings)  # state and keys once, before workers start; no connexion app here
     except StateDirError as exc:
         console.print(f"[red]error:[/] {exc}; choose another with --state.")
         raise typer.Exit(2) from exc
     from harness.banner import print_banner
 
-    print_banner(console, application)
+    plugins = load_plugins()
+    print_banner(console, ctx, plugins)
     if workers == 1:
-        uvicorn.run(application, host=host, port=port, log_level=log_level, access_log=log_level == "debug"
+        from harness.server import build_app
+
+        uvicorn.run(build_app(ctx, plugins), host=host, port=port, log_level=log_level, access_log=log_level == "debug"
                     or log_level == "info")
     else:
         os.environ[ENV_VAR] = settings.to_env()

@@ -6,9 +6,9 @@ handler, so `current()` works in sync and async handlers alike, with several app
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
-
-from connexion.context import scope as _request_scope
+from typing import Any
 
 from harness.crypto.keys import KeyRing
 from harness.settings import Settings
@@ -24,5 +24,18 @@ class Context:
     keys: KeyRing
 
 
+_scope_var: ContextVar[dict[str, Any]] | None = None
+
+
 def current() -> Context:
-    return _request_scope[SCOPE_KEY]
+    # connexion's request scope, read straight from its ContextVar (its `scope` proxy costs a lookup per
+    # access); imported on first use so that importing this module does not import connexion.
+    global _scope_var
+    if _scope_var is None:
+        from connexion.context import _scope
+
+        _scope_var = _scope
+    try:
+        return _scope_var.get()[SCOPE_KEY]
+    except LookupError:
+        raise RuntimeError("no request context: harness.runtime.current() is only available in a request") from None

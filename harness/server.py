@@ -1,30 +1,33 @@
 """Assembles one ASGI app from the API plugins: connexion for the specs, each API's own middleware,
-the `/__harness` admin endpoints and the landing page, and the context every handler reads."""
+the `/__harness` admin endpoints and the landing page, and the context every handler reads.
+
+`initialize_state` is the cheap half (store, keys, DDL, demo data; no connexion): `harness serve --workers N`
+runs it once in the parent, and each worker builds the app with `create_app`. connexion is imported only
+where the app is built or an error is answered, so the parent never pays for it.
+"""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
-
-import connexion
-from connexion.exceptions import ProblemException
-from connexion.lifecycle import ConnexionResponse
-from connexion.options import SwaggerUIOptions
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router
+from typing import TYPE_CHECKING, Any
 
 from harness import runtime
-from harness.apis import ApiPlugin, load_plugins
+from harness.apis import ON_EVENT_LOOP, ApiPlugin, load_plugins
 from harness.crypto.keys import KeyRing
 from harness.runtime import Context
 from harness.settings import Settings
 from harness.specs import API_NAMES, SPEC_DIR, routed_spec
 from harness.store import Store
+
+if TYPE_CHECKING:
+    import connexion
+    from connexion.lifecycle import ConnexionResponse
+    from starlette.requests import Request
+    from starlette.responses import Response
 
 log = logging.getLogger("harness")
 _SLASHES = re.compile(r"/{2,}")
@@ -60,6 +63,8 @@ def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
 
 
 def _problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
+    from starlette.responses import JSONResponse
+
     return JSONResponse(
         {"type": "about:blank", "title": title, "detail": detail, "status": status},
         status_code=status,
@@ -69,6 +74,8 @@ def _problem(status: int, title: str, detail: str, headers: Mapping[str, str] | 
 
 
 def _to_connexion(response: Response) -> ConnexionResponse:
+    from connexion.lifecycle import ConnexionResponse
+
     headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
     return ConnexionResponse(
         status_code=response.status_code, mimetype=response.media_type, body=response.body, headers=headers
@@ -83,6 +90,9 @@ def _error_dispatcher(plugins: list[ApiPlugin]):
 
 
 async def _error_response(plugins: list[ApiPlugin], request: Request, exc: Exception) -> Response:
+    from connexion.exceptions import ProblemException
+    from starlette.exceptions import HTTPException
+
     path = _SLASHES.sub("/", request.url.path)
     for plugin in plugins:
         if plugin.error_response is not None and plugin.owns(path):
@@ -98,7 +108,28 @@ async def _error_response(plugins: list[ApiPlugin], request: Request, exc: Excep
     return _problem(500, "Internal Server Error", "unexpected error")
 
 
+def resolve_handler(operation_id: str) -> Any:
+    """connexion's resolver, except that a handler marked `on_event_loop` is called on the loop, not in a thread."""
+    from connexion.utils import get_function_from_name
+
+    function = get_function_from_name(operation_id)
+    if not getattr(function, ON_EVENT_LOOP, False) or inspect.iscoroutinefunction(function):
+        return function
+
+    @functools.wraps(function)
+    async def on_loop(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return on_loop
+
+
 def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.AsyncApp:
+    import connexion
+    from connexion.exceptions import ProblemException
+    from connexion.options import SwaggerUIOptions
+    from connexion.resolver import Resolver
+    from starlette.exceptions import HTTPException
+
     app = connexion.AsyncApp(
         "harness", specification_dir=str(SPEC_DIR), validate_responses=settings.validate_responses
     )
@@ -117,7 +148,7 @@ def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.As
                 base_path=base_path,
                 name=f"{plugin.name}:{base_path or '/'}",
                 swagger_ui_options=ui,
-                **plugin.api_options,
+                **{"resolver": Resolver(function_resolver=resolve_handler), **plugin.api_options},
             )
     handler = _error_dispatcher(plugins)
     for error in (ProblemException, HTTPException, UnicodeDecodeError, Exception):
@@ -142,6 +173,9 @@ class HarnessApp:
     """The outermost ASGI layer: context injection, slash normalisation, admin routes."""
 
     def __init__(self, ctx: Context, plugins: list[ApiPlugin], inner: Any) -> None:
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route, Router
+
         self.ctx = ctx
         self.plugins = plugins
         self.inner = inner
@@ -172,13 +206,25 @@ class HarnessApp:
         await self.router(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, apis: tuple[str, ...] = API_NAMES) -> HarnessApp:
-    settings = settings or Settings()
-    plugins = load_plugins(apis)
+def initialize_state(settings: Settings, apis: tuple[str, ...] = API_NAMES) -> Context:
+    """Open the store, make sure every signing key exists, create the tables and seed the demo data once.
+
+    Cheap (no connexion): what `harness serve` needs before its workers start and to print the banner.
+    """
     store = Store(settings.state_dir)
     keys = KeyRing(store)
-    _initialize(store, keys, plugins)
-    ctx = Context(settings=settings, store=store, keys=keys)
+    _initialize(store, keys, load_plugins(apis))
+    return Context(settings=settings, store=store, keys=keys)
+
+
+def create_app(settings: Settings | None = None, apis: tuple[str, ...] = API_NAMES) -> HarnessApp:
+    settings = settings or Settings()
+    return build_app(initialize_state(settings, apis), load_plugins(apis))
+
+
+def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
+    """The ASGI app on an initialised state (`initialize_state`): connexion, each API's wrapper, admin routes."""
+    settings = ctx.settings
     inner: Any = _connexion_app(settings, plugins)
     for plugin in plugins:
         if plugin.wrap is not None:

@@ -46,5 +46,20 @@ class ApiPlugin:
     api_options: dict[str, Any] = field(default_factory=dict)
 
 
+ON_EVENT_LOOP = "__harness_on_event_loop__"
+
+
+def on_event_loop(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a sync handler whose work is short and CPU-bound (µs reads of the local WAL store, one signature).
+
+    connexion hands every sync handler to the thread pool, a hop that costs more than such a handler's work;
+    `harness.server` calls a marked handler on the event loop instead. Never mark a handler that writes
+    (`BEGIN IMMEDIATE` may wait for another worker's lock) or does other blocking I/O. The function stays an
+    ordinary sync function for direct callers.
+    """
+    setattr(function, ON_EVENT_LOOP, True)
+    return function
+
+
 def load_plugins(names: tuple[str, ...] = API_NAMES) -> list[ApiPlugin]:
     return [importlib.import_module(f"harness.apis.{name}").PLUGIN for name in names]

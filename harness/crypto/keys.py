@@ -36,6 +36,7 @@ class KeyRing:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cache: dict[str, rsa.RSAPrivateKey] = {}
+        self._public: dict[str, rsa.RSAPublicKey] = {}
         self._lock = threading.Lock()
         self._jwks: dict[str, Any] | None = None
         with store.transaction() as tx:
@@ -69,7 +70,10 @@ class KeyRing:
             return loaded
 
     def public(self, kid: str) -> rsa.RSAPublicKey:
-        return self.private(kid).public_key()
+        key = self._public.get(kid)
+        if key is None:
+            key = self._public[kid] = self.private(kid).public_key()
+        return key
 
     def has(self, kid: str) -> bool:
         return kid in self._cache or self._store.one(

@@ -11,7 +11,6 @@ from typing import Any
 
 import jwt
 from connexion.exceptions import OAuthProblem
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from harness.apis.ekool.tokens import ACCESS_KID, access_token_revoked
@@ -64,7 +63,7 @@ def parse(token: str) -> dict[str, Any]:
 
 
 def check(ctx: Context, token: str) -> dict[str, Any]:
-    """Token info for connexion: raises BearerRejected with league's hint. Blocking (key and store reads)."""
+    """Token info for connexion: raises BearerRejected with league's hint (a signature and one store read)."""
     parse(token)
     try:
         claims = jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"], leeway=0,
@@ -77,8 +76,9 @@ def check(ctx: Context, token: str) -> dict[str, Any]:
 
 
 async def token_info(token: str, request: Request) -> dict[str, Any]:
-    """x-tokenInfoFunc: runs `check` off the event loop."""
-    return await run_in_threadpool(check, request.scope[SCOPE_KEY], token)
+    """x-tokenInfoFunc: `check` runs on the event loop; an RS256 verification and one indexed read of the local
+    WAL store take less time than a hop to the thread pool would."""
+    return check(request.scope[SCOPE_KEY], token)
 
 
 def has_scopes(required_scopes: Iterable[str], token_scopes: Any) -> bool:

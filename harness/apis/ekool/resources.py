@@ -6,6 +6,7 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 
+from harness.apis import on_event_loop
 from harness.apis.ekool.bearer import REVOKED
 from harness.apis.ekool.demo import User, find_user
 from harness.runtime import current
@@ -25,6 +26,7 @@ def _envelope(data: Any) -> dict[str, Any]:
     return {"status": True, "meta": [], "data": data}
 
 
+@on_event_loop
 def general_data(token_info: dict[str, Any]) -> dict[str, Any]:
     user = _user(token_info)
     p = user.profile
@@ -38,6 +40,7 @@ def general_data(token_info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@on_event_loop
 def user_basic(token_info: dict[str, Any]) -> dict[str, Any]:
     user = _user(token_info)
     p = user.profile
@@ -45,13 +48,16 @@ def user_basic(token_info: dict[str, Any]) -> dict[str, Any]:
                       "email": p["email"], "id_code": p["id_code"]})
 
 
+@on_event_loop
 def user_roles(token_info: dict[str, Any]) -> dict[str, Any]:
     return _envelope(_user(token_info).profile["roles"])
 
 
+@on_event_loop
 def user_schools(token_info: dict[str, Any]) -> dict[str, Any]:
     return _envelope(_user(token_info).profile["schools"])
 
 
+@on_event_loop
 def user_children(token_info: dict[str, Any]) -> dict[str, Any]:
     return _envelope(_user(token_info).profile["children"])

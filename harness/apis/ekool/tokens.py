@@ -12,11 +12,10 @@ from typing import Any
 
 import jwt
 
+from harness.apis.ekool import ACCESS_KID as ACCESS_KID  # re-exported
 from harness.apis.ekool.codes import opaque
 from harness.apis.ekool.demo import digest
 from harness.runtime import Context
-
-ACCESS_KID = "ekool-access"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 import string
 from dataclasses import dataclass
 
@@ -45,8 +46,27 @@ def new_secret() -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(32))
 
 
+def _own_secret(row: sqlite3.Row, consumer: str, key: str) -> str:
+    if row["consumer"] != consumer or row["algorithm"] != "HS256":
+        raise CredentialConflict(key)
+    return row["secret"]
+
+
+def existing_hs256(store: Store, consumer: str, key: str) -> str | None:
+    """The secret of `consumer`'s HS256 credential `key` if it exists (a plain read, no write lock)."""
+    row = store.one("SELECT consumer, algorithm, secret FROM sunbird_credentials WHERE key = ?", (key,))
+    return None if row is None else _own_secret(row, consumer, key)
+
+
 def register_hs256(store: Store, consumer: str, key: str) -> str:
-    """The secret of `consumer`'s HS256 credential `key`, created once (atomic across workers)."""
+    """The secret of `consumer`'s HS256 credential `key`, created once (atomic across workers).
+
+    An existing key is read without the write lock; a new one is inserted under it, so concurrent first
+    registrations of one key (in any worker) all get the secret of the one that won.
+    """
+    existing = existing_hs256(store, consumer, key)
+    if existing is not None:
+        return existing
     with store.transaction() as tx:
         row = tx.execute("SELECT consumer, algorithm, secret FROM sunbird_credentials WHERE key = ?",
                          (key,)).fetchone()
@@ -55,9 +75,7 @@ def register_hs256(store: Store, consumer: str, key: str) -> str:
             tx.execute("INSERT INTO sunbird_credentials (key, consumer, algorithm, secret) VALUES (?, ?, 'HS256', ?)",
                        (key, consumer, secret))
             return secret
-    if row["consumer"] != consumer or row["algorithm"] != "HS256":
-        raise CredentialConflict(key)
-    return row["secret"]
+    return _own_secret(row, consumer, key)
 
 
 def signing_keys(store: Store, consumer: str) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 
+from harness.apis import on_event_loop
 from harness.apis.sunbird.demo import realm
 from harness.apis.sunbird.envelope import BAD_REQUEST, INVALID_GRANT, Body, refresh_body, refresh_error
 from harness.apis.sunbird.realm import issuer
@@ -69,6 +70,7 @@ def check_refresh_token(ctx: Context, token: str, realm_url: str, now: float) ->
 JSON = {"Content-Type": "application/json"}  # the spec also lists text/html (seeds/000), so name the type
 
 
+@on_event_loop
 def refresh_token(body: dict[str, Any]) -> tuple[Body, int, dict[str, str]]:
     presented = body.get("refresh_token")
     if not isinstance(presented, str) or not presented:

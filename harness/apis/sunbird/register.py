@@ -10,6 +10,9 @@ import secrets
 import time
 from typing import Any
 
+import anyio.to_thread
+
+from harness.apis import on_event_loop
 from harness.apis.sunbird import credentials
 from harness.apis.sunbird.envelope import (
     BAD_REQUEST,
@@ -35,8 +38,11 @@ def _invalid(body: Any) -> tuple[Body, int] | None:
     return register_error(400, BAD_REQUEST, ", ".join(errors), msgid_of(body)) if errors else None
 
 
-def register_v1(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
-    """The consumer's HS256 credential for `key` (same key → same secret) and a fresh token signed with it."""
+async def register_v1(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
+    """The consumer's HS256 credential for `key` (same key → same secret) and a fresh token signed with it.
+
+    Reads run on the event loop; only creating a credential (a write that may wait for the lock) goes to a thread.
+    """
     invalid = _invalid(body)
     if invalid:
         return invalid
@@ -45,13 +51,16 @@ def register_v1(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
     if not credentials.consumer_exists(store, consumer):
         return register_error(400, CREATE_CREDENTIAL_ERROR, CREATE_CREDENTIAL_MESSAGE, msgid)
     try:
-        secret = credentials.register_hs256(store, consumer, key)
+        secret = credentials.existing_hs256(store, consumer, key)
+        if secret is None:
+            secret = await anyio.to_thread.run_sync(credentials.register_hs256, store, consumer, key)
     except credentials.CredentialConflict:
         return register_error(400, CREATE_CREDENTIAL_ERROR, CREATE_CREDENTIAL_MESSAGE, msgid)
     token = sign_hs256({"iss": key, "iat": int(time.time())}, secret, headers={"typ": None})
     return register_body({"key": key, "secret": secret, "token": token}, msgid), 200
 
 
+@on_event_loop
 def register_v2(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
     """A new RS256 token per call, signed with one of the consumer's keys picked at random; `secret` is ""."""
     invalid = _invalid(body)
@@ -68,6 +77,7 @@ def register_v2(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
     return register_body({"key": key, "secret": "", "token": token}, msgid), 200
 
 
+@on_event_loop
 def get_api_token(body: dict[str, Any]) -> tuple[Body, int]:
     """seeds/000 "Get API token": the v2 registration for `desktop_device`."""
     return register_v2(DESKTOP_DEVICE, body)
