@@ -25,7 +25,7 @@ RESULTS = REPO / "bench" / "results"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-examples", type=int, default=85, help="schemathesis examples per operation")
+    parser.add_argument("--max-examples", type=int, default=100, help="schemathesis examples per operation")
     parser.add_argument("--workers", type=int, default=1, help="schemathesis worker threads")
     parser.add_argument("--server-workers", type=int, default=1, help="`harness serve --workers`")
     parser.add_argument("--seed", type=int, default=1)
