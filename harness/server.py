@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from harness import runtime
 from harness.apis import ON_EVENT_LOOP, ApiPlugin, load_plugins
 from harness.crypto.keys import KeyRing
+from harness.logs import install_access_log_redaction
 from harness.runtime import Context
 from harness.settings import Settings
 from harness.specs import API_NAMES, SPEC_DIR, routed_spec
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None, apis: tuple[str, ...] = API_NAM
 def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     """The ASGI app on an initialised state (`initialize_state`): connexion, each API's wrapper, admin routes."""
     settings = ctx.settings
+    install_access_log_redaction()
     inner: Any = _connexion_app(settings, plugins)
     for plugin in plugins:
         if plugin.wrap is not None:

@@ -51,3 +51,27 @@ def test_serve_prints_banner_answers_and_stops_cleanly(tmp_path):
     assert f"Harness listening on {server.url}" in output
     assert str(tmp_path) in output
     assert "Traceback" not in output
+
+
+def test_access_log_has_one_line_per_request_and_no_secrets(tmp_path):
+    secret = "QuerySecretValue123"
+    server = ProcessServer(tmp_path, 1, None)
+    server.args[server.args.index("warning")] = "info"
+    server.start()
+    try:
+        httpx.get(f"{server.url}/oauth/authorize", params={"response_type": "code", "client_secret": secret,
+                                                          "client_id": "ekooldemoclient00000000000000001"})
+        httpx.post(f"{server.url}/oauth/token", data={"grant_type": "refresh_token", "refresh_token": secret})
+    finally:
+        output = server.stop()
+    assert '"GET /oauth/authorize?response_type=code&client_secret=[redacted]' in output
+    assert '"POST /oauth/token HTTP/1.1" 400' in output or '"POST /oauth/token HTTP/1.1" 401' in output
+    assert secret not in output
+
+
+def test_redact_query_keeps_harmless_parameters():
+    from harness.logs import redact_query
+
+    assert redact_query("/cb?code=abc&state=xyz") == "/cb?code=[redacted]&state=xyz"
+    assert redact_query("/x?Password=p&scope=users-basic") == "/x?Password=[redacted]&scope=users-basic"
+    assert redact_query("/oauth/authorize?client_id=c") == "/oauth/authorize?client_id=c"
