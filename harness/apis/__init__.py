@@ -5,6 +5,7 @@ A package exposes `PLUGIN`, an `ApiPlugin`: the only thing `harness.server` know
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,24 @@ def on_event_loop(function: Callable[..., Any]) -> Callable[..., Any]:
     """
     setattr(function, ON_EVENT_LOOP, True)
     return function
+
+
+def lazy(target: str) -> Callable[..., Any]:
+    """`"package.module:function"`, imported on first call.
+
+    Plugins name their middleware and error modules this way, so `harness serve` can initialise state from
+    a plugin (DDL, seed, keys, banner) without importing connexion.
+    """
+    module, _, name = target.partition(":")
+
+    @functools.cache
+    def load() -> Callable[..., Any]:
+        return getattr(importlib.import_module(module), name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return load()(*args, **kwargs)
+
+    return call
 
 
 def load_plugins(names: tuple[str, ...] = API_NAMES) -> list[ApiPlugin]:

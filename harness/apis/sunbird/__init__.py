@@ -9,9 +9,7 @@ plugin (DDL, seed, keys, banner) without importing connexion.
 
 from __future__ import annotations
 
-from typing import Any
-
-from harness.apis import ApiPlugin
+from harness.apis import ApiPlugin, lazy
 from harness.apis.sunbird import demo
 from harness.runtime import Context
 
@@ -20,32 +18,14 @@ def _banner(ctx: Context) -> list[str]:
     return demo.banner_lines()
 
 
-def _owns(path: str) -> bool:
-    from harness.apis.sunbird.errors import owns
-
-    return owns(path)
-
-
-def _error_response(request: Any, exc: Exception) -> Any:
-    from harness.apis.sunbird.errors import error_response
-
-    return error_response(request, exc)
-
-
-def _wrap(app: Any, ctx: Context) -> Any:
-    from harness.apis.sunbird.gateway import wrap
-
-    return wrap(app, ctx)
-
-
 PLUGIN = ApiPlugin(
     name="sunbird",
     base_paths=("/api", ""),
-    owns=_owns,
+    owns=lazy("harness.apis.sunbird.errors:owns"),
     ddl=demo.DDL,
     seed=demo.seed,
     key_ids=demo.key_ids(),
-    wrap=_wrap,
-    error_response=_error_response,
+    wrap=lazy("harness.apis.sunbird.gateway:wrap"),
+    error_response=lazy("harness.apis.sunbird.errors:error_response"),
     banner=_banner,
 )
