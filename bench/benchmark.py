@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench import profiling
 from bench.common import REPO, Driver, Measurement, Request, best_driver, harness_serve, prism_mock
+from harness.testing.live import child_pids
 from harness.testing.tokens import TokenHelper, gateway_bearer
 
 GOALS = {"ratio_to_prism": 1.5, "p99_ms": 25.0, "rs256_share_of_bare": 0.8, "start_seconds": 0.5}
@@ -142,18 +143,17 @@ def measure(driver: Driver, url: str, request: Request, connections: int, second
 
 
 def worker_pids(server_pid: int) -> list[int]:
-    """The uvicorn workers (children holding sockets) of a `harness serve` process, or the process itself."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == server_pid and b"resource_tracker" not in cmdline:
-                children.append(int(entry))
+    """The uvicorn workers of a `harness serve` process (not multiprocessing's resource tracker), or itself."""
+    children = [pid for pid in child_pids(server_pid)
+                if b"resource_tracker" not in _cmdline(pid)]
     return children or [server_pid]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def run(args: argparse.Namespace) -> Result:

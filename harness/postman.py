@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
-
 from harness.specs import load_spec, resolve_refs
+from harness.testing.tokens import gateway_bearer
 
 POSTMAN_DIR = Path(__file__).resolve().parent.parent / "postman"
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -100,10 +99,6 @@ def _item(spec: dict[str, Any], api: str, step: Step) -> dict[str, Any]:
         "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": _test_script(spec, step)}}],
         "request": request,
     }
-
-
-def gateway_bearer(consumer: str) -> str:
-    return jwt.encode({"iss": f"{consumer}_key", "iat": _FIXED_IAT}, f"{consumer}_secret", algorithm="HS256")
 
 
 _REGISTER = "/api-manager/{version}/consumer/{{consumer}}/credential/register"
@@ -230,7 +225,7 @@ def environment() -> dict[str, Any]:
         "client_id": EKOOL_CLIENT_ID,
         "client_secret": EKOOL_CLIENT_SECRET,
         "redirect_uri": EKOOL_REDIRECT_URI,
-        **{f"{consumer}_bearer": gateway_bearer(consumer) for consumer in SUNBIRD_GATEWAY_CONSUMERS},
+        **{f"{consumer}_bearer": gateway_bearer(consumer, _FIXED_IAT) for consumer in SUNBIRD_GATEWAY_CONSUMERS},
     }
     return {
         "id": str(uuid.uuid5(_NAMESPACE, "local-environment")),

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from harness.store import DB_NAME
-from harness.testing.live import ProcessServer
+from harness.testing.live import ProcessServer, child_pids
 from harness.testing.tokens import EKOOL_DEMO_CLIENT, EKOOL_REDIRECT_URI, TokenHelper, gateway_bearer
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to tell workers apart")
@@ -35,19 +35,6 @@ _SOCKET = re.compile(r"socket:\[(\d+)\]")
 
 
 # --- which worker answered ------------------------------------------------------------------------------------
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -82,7 +69,7 @@ class Workers:
         """The worker processes: children of `harness serve` holding sockets (not the resource tracker)."""
         if self._pids is None:
             assert self.server.process is not None
-            self._pids = [pid for pid in _children(self.server.process.pid) if _socket_inodes(pid)]
+            self._pids = [pid for pid in child_pids(self.server.process.pid) if _socket_inodes(pid)]
         return self._pids
 
     def restart(self) -> None:

@@ -25,6 +25,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (Linux /proc): the uvicorn workers of `harness serve --workers N`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
 def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen[Any] | None = None,
                  poll: float = 0.01) -> None:
     deadline = time.monotonic() + timeout

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import jwt
 
+from harness import authtoken
 from harness.conformance.login import authorize_via_forms
 
 # The documented demo data (README, fixtures/*/demo): gateway credentials per device consumer.
@@ -27,9 +27,9 @@ EKOOL_REDIRECT_URI = "http://localhost:3000/callback"
 EKOOL_SCOPES = ("users-basic", "users-roles", "users-schools", "users-children")
 
 
-def gateway_bearer(consumer: str) -> str:
-    """HS256 bearer of a demo gateway credential (`<consumer>_key` / `<consumer>_secret`)."""
-    return jwt.encode({"iss": f"{consumer}_key"}, f"{consumer}_secret", algorithm="HS256")
+def gateway_bearer(consumer: str, iat: int | None = None) -> str:
+    """HS256 bearer of a demo gateway credential (`<consumer>_key` / `<consumer>_secret`), as seeds/003 makes it."""
+    return authtoken.generate(f"{consumer}_key", f"{consumer}_secret", iat)
 
 
 @dataclass
