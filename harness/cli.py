@@ -52,6 +52,8 @@ def serve(
     rate_limit: Annotated[int, typer.Option(
         help="Sunbird gateway requests per credential per minute (0: off).")] = 0,
     validate_responses: Annotated[bool, typer.Option(help="Validate every response against the spec.")] = False,
+    fast_path: Annotated[bool, typer.Option(
+        help="Answer valid requests to the hot operations without connexion's per-request rebuilds.")] = True,
 ) -> None:
     """Start the reference Sunbird and eKool servers on one port."""
     import uvicorn
@@ -63,7 +65,7 @@ def serve(
     settings = Settings(
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
-        validate_responses=validate_responses,
+        validate_responses=validate_responses, fast_path=fast_path,
     )
     if not _port_free(host, port):
         console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")

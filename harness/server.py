@@ -196,6 +196,7 @@ class HarnessApp:
             ],
             default=inner,
         )
+        self.router_paths = frozenset(route.path for route in self.router.routes)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -204,6 +205,9 @@ class HarnessApp:
             if "//" in scope["path"]:
                 scope["path"] = _SLASHES.sub("/", scope["path"])
                 scope["raw_path"] = scope["path"].encode()
+            if scope["path"] not in self.router_paths:  # the API routes: skip the admin router's matching
+                await self.inner(scope, receive, send)
+                return
         await self.router(scope, receive, send)
 
 
@@ -228,6 +232,10 @@ def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     settings = ctx.settings
     install_access_log_redaction()
     inner: Any = _connexion_app(settings, plugins)
+    if settings.fast_path and not settings.validate_responses:  # validated responses: connexion sees them all
+        from harness import fastpath
+
+        inner = fastpath.wrap(inner, plugins, functools.partial(_error_response, plugins))
     for plugin in plugins:
         if plugin.wrap is not None:
             inner = plugin.wrap(inner, ctx)

@@ -25,6 +25,8 @@ class Settings:
     auto_login: str | None = None
     log_level: str = "info"
     validate_responses: bool = False
+    # Answer the plugins' hot operations in `harness.fastpath` (off: every request goes through connexion).
+    fast_path: bool = True
     # Sunbird gateway: requests per credential per minute (Kong's rate-limiting plugin); 0 disables it.
     rate_limit_per_minute: int = 0
     # eKool access token lifetime (seconds); the collection shows 604800 (7 days).

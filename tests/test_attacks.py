@@ -5,8 +5,9 @@ gateway (an HS256 credential on register, an RS256 device credential on refresh)
 check, and the eKool resource API. OAuth attacks go to eKool's authorize and token endpoints. Statuses and
 bodies are those of reference/sunbird-api-manager.md and reference/ekool-oauth2.md.
 
-One live server (uvicorn on 127.0.0.1, response validation on) serves the whole module; every attack starts
-from fresh tokens, so the cases do not depend on each other.
+A live server (uvicorn on 127.0.0.1) serves the whole module twice: as `harness serve` runs it (the fast path
+answers valid requests to the hot operations, tokens verified once are remembered) and with connexion alone
+and response validation on. Every attack starts from fresh tokens, so the cases do not depend on each other.
 """
 
 from __future__ import annotations
@@ -177,11 +178,14 @@ class Target:
         return Genuine(token, self.server_signer(kid), self.public_pem(kid))
 
 
-@pytest.fixture(scope="module")
-def target(state_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+@pytest.fixture(scope="module", params=["fast-path", "connexion-validated"])
+def target(request: pytest.FixtureRequest, state_template: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Target]:
     state = tmp_path_factory.mktemp("attacks") / "state"
     shutil.copytree(state_template, state)
-    app = create_app(Settings(state_dir=state, auto_login="mari", validate_responses=True))
+    connexion_only = request.param == "connexion-validated"
+    app = create_app(Settings(state_dir=state, auto_login="mari", validate_responses=connexion_only,
+                              fast_path=not connexion_only))
     with ThreadedServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         config = ConformConfig(target=server.url)
         transport = Transport(server.url, timeout=30)

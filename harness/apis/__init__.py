@@ -43,6 +43,8 @@ class ApiPlugin:
     banner: Callable[[Context], list[str]] = lambda ctx: []
     # (label, href) links for the landing page, e.g. the login page with the demo client.
     links: Callable[[Context], list[tuple[str, str]]] = lambda ctx: []
+    # operationIds answered by `harness.fastpath` when the request is valid (hot paths; connexion does the rest).
+    fast_operations: tuple[str, ...] = ()
     # Extra connexion add_api keyword arguments.
     api_options: dict[str, Any] = field(default_factory=dict)
 

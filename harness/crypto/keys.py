@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from harness.crypto.memo import VerifiedMemo
 from harness.store import Store
 
 _DDL = """
@@ -39,6 +40,8 @@ class KeyRing:
         self._public: dict[str, rsa.RSAPublicKey] = {}
         self._lock = threading.Lock()
         self._jwks: dict[str, Any] | None = None
+        # tokens already verified against this ring's keys (keys never change for a state directory)
+        self.verified = VerifiedMemo()
         with store.transaction() as tx:
             tx.execute(_DDL)
 

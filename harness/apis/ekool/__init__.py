@@ -23,4 +23,6 @@ PLUGIN = ApiPlugin(
     error_response=lazy("harness.apis.ekool.problems:error_response"),
     banner=demo.banner,
     links=demo.links,
+    fast_operations=tuple(f"harness.apis.ekool.resources.{name}" for name in (
+        "general_data", "user_basic", "user_roles", "user_schools", "user_children")),
 )

@@ -62,14 +62,19 @@ def parse(token: str) -> dict[str, Any]:
     return claims
 
 
+def _verified_claims(ctx: Context, token: str) -> dict[str, Any]:
+    try:
+        return jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"], leeway=0,
+                          options={"require": list(_DATE_CLAIMS), "verify_aud": False})
+    except jwt.PyJWTError as exc:
+        raise BearerRejected(NOT_VERIFIED) from exc
+
+
 def check(ctx: Context, token: str) -> dict[str, Any]:
     """Token info for connexion: raises BearerRejected with league's hint (a signature and one store read)."""
     parse(token)
-    try:
-        claims = jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"], leeway=0,
-                            options={"require": list(_DATE_CLAIMS), "verify_aud": False})
-    except jwt.PyJWTError as exc:
-        raise BearerRejected(NOT_VERIFIED) from exc
+    claims = ctx.keys.verified.remember(("RS256", ACCESS_KID, token), lambda: _verified_claims(ctx, token),
+                                        lambda claims: claims["exp"])
     if not isinstance(claims.get("jti"), str) or access_token_revoked(ctx, claims["jti"]):
         raise BearerRejected(REVOKED)
     return {"sub": claims.get("sub"), "scopes": claims.get("scopes") or [], "client_id": claims.get("aud")}

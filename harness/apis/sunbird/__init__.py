@@ -28,4 +28,6 @@ PLUGIN = ApiPlugin(
     wrap=lazy("harness.apis.sunbird.gateway:wrap"),
     error_response=lazy("harness.apis.sunbird.errors:error_response"),
     banner=_banner,
+    fast_operations=tuple(f"harness.apis.sunbird.{name}" for name in (
+        "register.register_v1", "register.register_v2", "register.get_api_token", "refresh.refresh_token")),
 )

@@ -89,14 +89,21 @@ def authenticate(ctx: Context, token: str) -> Credential:
         raise Rejected(403, NO_CREDENTIALS)
     if header.get("alg") != credential.algorithm:
         raise Rejected(403, INVALID_ALGORITHM)
-    if not signature_valid(ctx, token, credential):
+    if not signature_valid(ctx, token, credential, payload):
         raise Rejected(403, INVALID_SIGNATURE)
     return credential
 
 
-def signature_valid(ctx: Context, token: str, credential: Credential) -> bool:
+def signature_valid(ctx: Context, token: str, credential: Credential, payload: dict[str, Any]) -> bool:
     if credential.algorithm == "HS256":
         return credential.secret is not None and hs256_signature_valid(token, credential.secret)
+    exp = payload.get("exp")
+    return bool(ctx.keys.verified.remember(("RS256", credential.key, token),
+                                           lambda: _rs256_signature_valid(ctx, token, credential),
+                                           lambda _: exp if isinstance(exp, int | float) else None))
+
+
+def _rs256_signature_valid(ctx: Context, token: str, credential: Credential) -> bool:
     try:
         signature = signature_bytes(token.rsplit(".", 1)[-1])
     except MalformedToken:

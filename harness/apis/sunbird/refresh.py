@@ -32,6 +32,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _signature_valid(token: str, key: Any, algorithm: str) -> bool:
+    try:
+        jwt.PyJWS().decode_complete(token, key, algorithms=[algorithm])
+    except jwt.InvalidTokenError as exc:
+        raise InvalidGrant("bad signature") from exc
+    return True
+
+
 def check_refresh_token(ctx: Context, token: str, realm_url: str, now: float) -> tuple[dict[str, Any], float]:
     """The token's claims and the moment it stops being valid; InvalidGrant otherwise."""
     try:
@@ -52,10 +60,8 @@ def check_refresh_token(ctx: Context, token: str, realm_url: str, now: float) ->
         raise InvalidGrant("iss is not the realm")
     if claims.get("typ") not in ("Offline", "Refresh"):
         raise InvalidGrant("typ is neither Offline nor Refresh")
-    try:
-        jwt.PyJWS().decode_complete(token, key, algorithms=[header["alg"]])
-    except jwt.InvalidTokenError as exc:
-        raise InvalidGrant("bad signature") from exc
+    ctx.keys.verified.remember((header["alg"], "realm", token), lambda: _signature_valid(token, key, header["alg"]),
+                               lambda _: claims["exp"] if _is_number(claims.get("exp")) else None)
     issued = claims.get("iat")
     if not _is_number(issued):
         raise InvalidGrant("no iat")

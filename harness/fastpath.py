@@ -1,0 +1,339 @@
+"""A validated fast path for an API's hot operations, in front of connexion.
+
+connexion 3 rebuilds its validators and handler decorators on every request and routes through seven
+middleware layers: about three quarters of the CPU time of a `GET /user/me/basic`. For the operations a
+plugin names in `ApiPlugin.fast_operations`, this layer does the same work once per process instead:
+
+- routing: every operation of the spec, in connexion's order (literal segments first), so a request reaches
+  the fast path only where connexion would route it to the same operation;
+- validation: connexion's own `Draft4RequestValidator` (and format checker) on the same resolved schemas;
+- security: connexion's own `SecurityHandlerFactory` functions for the operation's requirements;
+- the handler, with the arguments connexion would pass, and connexion's own response builder.
+
+Only a request that passes every check is answered here. Anything else (a body that does not validate, an
+unexpected content type, a query string, a refused token) goes on to connexion untouched, with its body
+replayed, so every error keeps exactly the status and body it always had. `tests/test_fastpath.py` sends the
+same requests both ways and compares the answers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import unquote_plus
+
+import anyio.to_thread
+from connexion.context import _context, _operation, _scope
+from connexion.decorators.response import AsyncResponseDecorator
+from connexion.exceptions import ProblemException
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.json_schema import Draft4RequestValidator
+from connexion.jsonifier import Jsonifier
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.security import AbstractSecurityHandler, OAuthSecurityHandler
+from connexion.utils import get_function_from_name, inspect_function_arguments
+from jsonschema import Draft4Validator
+
+from harness.apis import ON_EVENT_LOOP, ApiPlugin
+from harness.asgi import read_body, replay
+from harness.specs import operations, resolve_refs, routed_spec
+
+ErrorResponder = Callable[[Any, Exception], Awaitable[Any]]
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+CONTEXT_ARGUMENTS = ("token_info", "user")
+_PARAMETER = re.compile(r"\{([^}/]+)\}")
+# A form field the way every client sends one: unreserved characters and well-formed %-escapes only.
+# Anything else (`;`, bare `%`, repeated names) is left to connexion's own form parser.
+_FORM_PART = re.compile(r"[A-Za-z0-9._~*+-]*(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~*+-]*)*")
+_RESPONSES = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=Jsonifier())
+
+
+class Unsupported(ValueError):
+    """An operation named for the fast path has a shape it does not handle (fix the plugin or the spec)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    prefix: str  # the literal part before the first path parameter: a cheap test before the regex
+    pattern: re.Pattern[str]
+    operation: FastOperation | None  # None: connexion answers this operation
+
+
+@dataclass(frozen=True)
+class FastOperation:
+    operation_id: str
+    media_type: str | None
+    body: Draft4RequestValidator | None
+    path_params: dict[str, Draft4Validator]
+    token_check: TokenCheck | None
+    handler: Callable[..., Any]
+    arguments: frozenset[str]
+    handler_mode: str  # "async", "loop" (marked on_event_loop) or "thread"
+    context: SimpleNamespace  # what connexion's response builder reads from its `operation` context
+
+
+def _validator(schema: dict[str, Any]) -> Draft4RequestValidator:
+    return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def _route(method: str, base_path: str, path: str, operation: FastOperation | None) -> Route:
+    parts = _PARAMETER.split(base_path + path)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+    return Route(method, parts[0], re.compile(regex), operation)
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """connexion's `http: bearer` / `oauth2` check (connexion.security) on its success path, with the
+    function's signature inspected once instead of on every call. None means "not accepted here"."""
+
+    info: Callable[..., Any]  # x-bearerInfoFunc or x-tokenInfoFunc
+    keywords: frozenset[str]  # which of required_scopes / request the function takes
+    scopes: list[str] | None  # oauth2: the operation's required scopes (a bearer check gets None)
+    scope_check: Callable[..., Any] | None  # oauth2: x-scopeValidateFunc or connexion's default
+
+    async def __call__(self, request: ConnexionRequest) -> dict[str, Any] | None:
+        try:
+            auth_type, token = AbstractSecurityHandler.get_auth_header_value(request)
+        except ProblemException:
+            return None
+        if auth_type != "bearer":
+            return None
+        kwargs: dict[str, Any] = {"required_scopes": self.scopes, "request": request}
+        info = await _resolved(self.info(token, **{k: v for k, v in kwargs.items() if k in self.keywords}))
+        if not isinstance(info, dict):
+            return None
+        if self.scope_check is not None and not await _resolved(
+                self.scope_check(self.scopes, info.get("scope", info.get("scopes", "")))):
+            return None
+        return info
+
+
+async def _resolved(value: Any) -> Any:
+    while inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+def _token_check(spec: dict[str, Any], operation: dict[str, Any]) -> TokenCheck | None:
+    requirements = operation.get("security", spec.get("security", []))
+    if not requirements:
+        return None
+    if len(requirements) != 1 or len(requirements[0]) != 1:
+        raise Unsupported(f"{operation['operationId']}: one security requirement of one scheme")
+    ((name, scopes),) = requirements[0].items()
+    scheme = spec.get("components", {}).get("securitySchemes", {})[name]
+    if scheme["type"] == "oauth2" and scheme.get("x-tokenInfoFunc"):
+        info = get_function_from_name(scheme["x-tokenInfoFunc"])
+        scope_check = OAuthSecurityHandler.get_scope_validate_func(scheme)
+        required: list[str] | None = scopes
+    elif scheme["type"] == "http" and scheme.get("scheme", "").lower() == "bearer" and scheme.get("x-bearerInfoFunc"):
+        info, scope_check, required = get_function_from_name(scheme["x-bearerInfoFunc"]), None, None
+    else:
+        raise Unsupported(f"{operation['operationId']}: security scheme {name!r} is not bearer or oauth2")
+    arguments, has_kwargs = inspect_function_arguments(info)
+    keywords = frozenset(k for k in ("required_scopes", "request") if has_kwargs or k in arguments)
+    return TokenCheck(info, keywords, required, scope_check)
+
+
+def _handler_mode(handler: Callable[..., Any]) -> str:
+    if inspect.iscoroutinefunction(handler):
+        return "async"
+    return "loop" if getattr(handler, ON_EVENT_LOOP, False) else "thread"
+
+
+def compile_operation(spec: dict[str, Any], path: str, operation: dict[str, Any]) -> FastOperation:
+    """Everything connexion works out per request for `operation`, worked out once."""
+    operation_id = operation["operationId"]
+    parameters = resolve_refs(operation.get("parameters", []), spec)
+    path_params: dict[str, Draft4Validator] = {}
+    for parameter in parameters:
+        schema = parameter.get("schema", {})
+        if parameter["in"] != "path" or schema.get("type") != "string":
+            raise Unsupported(f"{operation_id}: only string path parameters")
+        path_params[parameter["name"]] = Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    media_type, body = None, None
+    if "requestBody" in operation:
+        content = resolve_refs(operation["requestBody"], spec).get("content", {})
+        if len(content) != 1 or next(iter(content)) not in (JSON, FORM):
+            raise Unsupported(f"{operation_id}: one JSON or form request body")
+        media_type, media = next(iter(content.items()))
+        schema = media.get("schema", {})
+        if schema.get("type") != "object" or (media_type == FORM and any(
+                prop.get("type") != "string" for prop in schema.get("properties", {}).values())):
+            raise Unsupported(f"{operation_id}: object bodies (string fields for forms)")
+        body = _validator(schema)
+    handler = get_function_from_name(operation_id)
+    arguments = frozenset(inspect.signature(handler).parameters)
+    allowed = {*path_params, *CONTEXT_ARGUMENTS, *(("body",) if body else ())}
+    if not arguments <= allowed:
+        raise Unsupported(f"{operation_id}: handler arguments {sorted(arguments - allowed)} are not supported")
+    produces = sorted({media for response in resolve_refs(operation.get("responses", {}), spec).values()
+                       for media in response.get("content", {})})
+    return FastOperation(operation_id, media_type, body, path_params, _token_check(spec, operation), handler,
+                         arguments, _handler_mode(handler), SimpleNamespace(produces=produces))
+
+
+def routes(plugins: list[ApiPlugin]) -> list[Route]:
+    """Every operation of every plugin, in connexion's routing order; the fast ones compiled."""
+    table: list[Route] = []
+    for plugin in plugins:
+        if not plugin.fast_operations:
+            continue
+        spec = routed_spec(plugin.name)
+        compiled: dict[str, FastOperation] = {}
+        for method, path, operation in operations(spec):
+            fast = operation.get("operationId") in plugin.fast_operations
+            key = f"{method} {path}"
+            if fast:
+                compiled[key] = compile_operation(spec, path, operation)
+            for base_path in plugin.base_paths:
+                table.append(_route(method, base_path, path, compiled.get(key)))
+        missing = set(plugin.fast_operations) - {op.operation_id for op in compiled.values()}
+        if missing:
+            raise Unsupported(f"{plugin.name}: fast operations not in the spec: {sorted(missing)}")
+    return table
+
+
+def _mime(scope: dict[str, Any]) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            mime, _, parameters = value.decode("latin-1").partition(";")
+            if parameters.strip().lower() not in ("", "charset=utf-8"):
+                return None
+            return mime.strip()
+    return None
+
+
+def _json_body(data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _form_body(data: bytes) -> dict[str, str] | None:
+    fields: dict[str, str] = {}
+    for part in data.split(b"&") if data else ():
+        name, equals, value = part.partition(b"=")
+        if not equals or not _FORM_PART.fullmatch(name.decode("latin-1")) \
+                or not _FORM_PART.fullmatch(value.decode("latin-1")):
+            return None
+        try:
+            key = unquote_plus(name.decode("ascii"), errors="strict")
+            fields_value = unquote_plus(value.decode("ascii"), errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if not key or key in fields:
+            return None
+        fields[key] = fields_value
+    return fields
+
+
+def parse_body(operation: FastOperation, scope: dict[str, Any], data: bytes) -> Any:
+    """The validated body, or None when connexion should look at this request itself."""
+    if _mime(scope) != operation.media_type:
+        return None
+    body = _json_body(data) if operation.media_type == JSON else _form_body(data)
+    if not isinstance(body, dict) or operation.body is None or not operation.body.is_valid(body):
+        return None
+    return body
+
+
+def _path_arguments(operation: FastOperation, match: re.Match[str]) -> dict[str, str] | None:
+    values = match.groupdict()
+    for name, validator in operation.path_params.items():
+        if not validator.is_valid(values[name]):
+            return None
+    return values
+
+
+class FastPath:
+    """ASGI: answer the compiled operations' valid requests; hand everything else to `inner` (connexion)."""
+
+    def __init__(self, inner: Any, table: list[Route], on_error: ErrorResponder) -> None:
+        self.inner = inner
+        self.table = table
+        self.on_error = on_error
+
+    def route(self, method: str, path: str) -> tuple[FastOperation, re.Match[str]] | None:
+        for route in self.table:
+            if route.method == method and path.startswith(route.prefix):
+                match = route.pattern.fullmatch(path)
+                if match:
+                    return (route.operation, match) if route.operation is not None else None
+        return None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        found = None
+        if scope["type"] == "http" and not scope.get("query_string"):
+            found = self.route(scope["method"], scope["path"])
+        if found is None:
+            await self.inner(scope, receive, send)
+            return
+        operation, match = found
+        body = None
+        if operation.media_type is not None:
+            buffered = await read_body(receive)
+            receive = replay(buffered.data, receive)
+            body = None if buffered.disconnected else parse_body(operation, scope, buffered.data)
+            if body is None:
+                await self.inner(scope, receive, send)
+                return
+        path_arguments = _path_arguments(operation, match)
+        if path_arguments is None:
+            await self.inner(scope, receive, send)
+            return
+        scope = {**scope, "path_params": path_arguments, "extensions": {**scope.get("extensions", {}),
+                                                                        "connexion_context": {}}}
+        request = ConnexionRequest(scope, receive)
+        if operation.token_check is not None:
+            try:
+                info = await operation.token_check(request)
+            except Exception:  # refused: connexion answers it, with the API's own error body
+                info = None
+            if info is None:
+                await self.inner(scope, receive, send)
+                return
+            # what connexion's SecurityHandlerFactory.verify_security puts into the request context
+            request.context.update({"user": info.get("sub", info.get("uid")), "token_info": info})
+        await self.answer(operation, request, path_arguments, body, send)
+
+    async def answer(self, operation: FastOperation, request: ConnexionRequest, path_arguments: dict[str, str],
+                     body: Any, send: Any) -> None:
+        scope = request.scope
+        context = scope["extensions"]["connexion_context"]
+        _scope.set(scope)
+        _context.set(context)
+        _operation.set(operation.context)
+        candidates = {**path_arguments, **context, "body": body}
+        kwargs = {name: candidates[name] for name in operation.arguments}
+        try:
+            if operation.handler_mode == "async":
+                result = await operation.handler(**kwargs)
+            elif operation.handler_mode == "loop":
+                result = operation.handler(**kwargs)
+            else:
+                result = await anyio.to_thread.run_sync(lambda: operation.handler(**kwargs))
+            if StarletteFramework.is_framework_response(result):
+                response = result
+            elif isinstance(result, ConnexionResponse):
+                response = StarletteFramework.connexion_to_framework_response(result)
+            else:
+                response = _RESPONSES.build_framework_response(result)
+        except Exception as exc:
+            response = await self.on_error(request, exc)
+        await response(scope, request.receive, send)
+
+
+def wrap(inner: Any, plugins: list[ApiPlugin], on_error: ErrorResponder) -> Any:
+    """`inner` behind the fast path, or `inner` itself when no plugin names a fast operation."""
+    table = routes(plugins)
+    return FastPath(inner, table, on_error) if any(route.operation for route in table) else inner
