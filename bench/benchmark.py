@@ -123,6 +123,7 @@ class Result:
     workers: int
     connections: int
     seconds: float
+    no_fast_path: bool = False
     bare_rs256_one_core: float = 0.0
     bare_rs256_all_workers: float = 0.0
     harness_start: float = 0.0
@@ -159,15 +160,16 @@ def _cmdline(pid: int) -> bytes:
 def run(args: argparse.Namespace) -> Result:
     driver = best_driver(args.driver)
     result = Result(driver=driver.name, cores=os.cpu_count() or 1, workers=args.workers,
-                    connections=args.connections, seconds=args.seconds)
+                    connections=args.connections, seconds=args.seconds, no_fast_path=args.no_fast_path)
     result.bare_rs256_one_core = bare_signing_rate(1)
     result.bare_rs256_all_workers = bare_signing_rate(args.workers)
     rows: dict[str, Row] = {}
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         state = Path(tmp)
-        with harness_serve(state, args.workers) as cold:  # first start: generates keys, seeds demo data
+        extra = ("--no-fast-path",) if args.no_fast_path else ()
+        with harness_serve(state, args.workers, *extra) as cold:  # first start: generates keys, seeds demo data
             result.harness_cold_start = cold.start_seconds
-        with harness_serve(state, args.workers) as server:
+        with harness_serve(state, args.workers, *extra) as server:
             result.harness_start = server.start_seconds
             tokens = harness_tokens(server.url)
             plan = [s for s in scenarios(tokens) if not args.only or any(o in s.name for o in args.only)]
@@ -217,7 +219,8 @@ def _errors(m: Measurement | None) -> str:
 def table(result: Result) -> str:
     lines = [
         f"{result.cores} cores; harness serve --workers {result.workers}; {result.connections} connections; "
-        f"{result.seconds:.0f} s per run; load generator: {result.driver}",
+        f"{result.seconds:.0f} s per run; load generator: {result.driver}"
+        f"{'; harness --no-fast-path' if result.no_fast_path else ''}",
         "",
         f"{'scenario':<26}{'harness':>9}{'p50':>8}{'p99':>8} |{'prism':>9}{'p50':>8}{'p99':>8} |{'ratio':>7}"
         f"  errors harness / prism (connect/other/non-2xx)",
@@ -276,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", action="append", help="run scenarios whose name contains this (repeatable)")
     parser.add_argument("--no-prism", action="store_true", help="measure the harness only")
+    parser.add_argument("--no-fast-path", action="store_true",
+                        help="serve every request through connexion's own stack (harness serve --no-fast-path)")
     parser.add_argument("--profile", type=Path, help="record py-spy samples of the workers into this directory")
     parser.add_argument("--json", type=Path, help="also write the result as JSON")
     args = parser.parse_args(argv)

@@ -8,11 +8,14 @@ where the app is built or an error is answered, so the parent never pays for it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import inspect
+import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness import runtime
@@ -124,6 +127,28 @@ def resolve_handler(operation_id: str) -> Any:
     return on_loop
 
 
+@contextlib.contextmanager
+def _spec_validation_remembered(store: Store) -> Iterator[None]:
+    """connexion validates the whole spec in every `add_api` (three per app, again in every worker: a third of a
+    worker's start-up here). While the app is built, a spec whose exact content already validated for this state
+    directory is not validated again; an edited spec has another digest and is validated as usual."""
+    from connexion.spec import Specification
+
+    original = Specification.__dict__["_validate_spec"]
+
+    def validate_once(cls: type, spec: dict[str, Any]) -> None:
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+        if store.meta(f"spec-valid:{digest}") is None:
+            original.__func__(cls, spec)
+            store.meta(f"spec-valid:{digest}", lambda: "1")
+
+    Specification._validate_spec = classmethod(validate_once)
+    try:
+        yield
+    finally:
+        Specification._validate_spec = original
+
+
 def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.AsyncApp:
     import connexion
     from connexion.exceptions import ProblemException
@@ -231,7 +256,12 @@ def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     """The ASGI app on an initialised state (`initialize_state`): connexion, each API's wrapper, admin routes."""
     settings = ctx.settings
     install_access_log_redaction()
-    inner: Any = _connexion_app(settings, plugins)
+    with _spec_validation_remembered(ctx.store):
+        inner: Any = _connexion_app(settings, plugins)
+        # connexion parses, validates and compiles the specs on its first request; do it here, where the
+        # validation memo applies and before the server takes requests
+        middleware = inner.middleware
+        middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
     if settings.fast_path and not settings.validate_responses:  # validated responses: connexion sees them all
         from harness import fastpath
 

@@ -69,3 +69,32 @@ def test_landing_page_links_every_api(client):
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "/api/ui/" in page.text and "/ekool/ui/" in page.text and "jwks.json" in page.text
+
+
+def test_a_spec_is_validated_once_per_state_and_content(tmp_path, monkeypatch):
+    """connexion's spec validation is skipped only for a spec whose exact content already validated here."""
+    from connexion.exceptions import InvalidSpecification
+    from connexion.spec import Specification
+
+    from harness.server import _spec_validation_remembered
+    from harness.specs import load_spec
+
+    original = Specification.__dict__["_validate_spec"]
+    validated: list[str] = []
+
+    def counting(cls, spec):
+        validated.append(spec["info"]["title"])
+        original.__func__(cls, spec)
+
+    monkeypatch.setattr(Specification, "_validate_spec", classmethod(counting))
+    store = Store(tmp_path)
+    spec = load_spec("ekool")
+    with _spec_validation_remembered(store):
+        Specification.from_dict(load_spec("ekool"))
+        Specification.from_dict(load_spec("ekool"))
+    assert len(validated) == 1
+    edited = {**spec, "paths": {**spec["paths"], "/broken": {"get": {"responses": "not a mapping"}}}}
+    with _spec_validation_remembered(store), pytest.raises(InvalidSpecification):
+        Specification.from_dict(edited)
+    assert len(validated) == 2
+    assert Specification.__dict__["_validate_spec"].__func__ is counting  # restored after the build
