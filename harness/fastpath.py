@@ -172,12 +172,13 @@ def compile_operation(spec: dict[str, Any], path: str, operation: dict[str, Any]
         body = _validator(schema)
     handler = get_function_from_name(operation_id)
     arguments = frozenset(inspect.signature(handler).parameters)
-    allowed = {*path_params, *CONTEXT_ARGUMENTS, *(("body",) if body else ())}
+    token_check = _token_check(spec, operation)
+    allowed = {*path_params, *(CONTEXT_ARGUMENTS if token_check else ()), *(("body",) if body else ())}
     if not arguments <= allowed:
         raise Unsupported(f"{operation_id}: handler arguments {sorted(arguments - allowed)} are not supported")
     produces = sorted({media for response in resolve_refs(operation.get("responses", {}), spec).values()
                        for media in response.get("content", {})})
-    return FastOperation(operation_id, media_type, body, path_params, _token_check(spec, operation), handler,
+    return FastOperation(operation_id, media_type, body, path_params, token_check, handler,
                          arguments, _handler_mode(handler), SimpleNamespace(produces=produces))
 
 
