@@ -79,10 +79,6 @@ class FastOperation:
     context: SimpleNamespace  # what connexion's response builder reads from its `operation` context
 
 
-def _validator(schema: dict[str, Any]) -> Draft4RequestValidator:
-    return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-
-
 def _route(method: str, base_path: str, path: str, operation: FastOperation | None) -> Route:
     parts = _PARAMETER.split(base_path + path)
     regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
@@ -149,7 +145,7 @@ def _handler_mode(handler: Callable[..., Any]) -> str:
     return "loop" if getattr(handler, ON_EVENT_LOOP, False) else "thread"
 
 
-def compile_operation(spec: dict[str, Any], path: str, operation: dict[str, Any]) -> FastOperation:
+def compile_operation(spec: dict[str, Any], operation: dict[str, Any]) -> FastOperation:
     """Everything connexion works out per request for `operation`, worked out once."""
     operation_id = operation["operationId"]
     parameters = resolve_refs(operation.get("parameters", []), spec)
@@ -169,7 +165,7 @@ def compile_operation(spec: dict[str, Any], path: str, operation: dict[str, Any]
         if schema.get("type") != "object" or (media_type == FORM and any(
                 prop.get("type") != "string" for prop in schema.get("properties", {}).values())):
             raise Unsupported(f"{operation_id}: object bodies (string fields for forms)")
-        body = _validator(schema)
+        body = Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
     handler = get_function_from_name(operation_id)
     arguments = frozenset(inspect.signature(handler).parameters)
     token_check = _token_check(spec, operation)
@@ -183,21 +179,19 @@ def compile_operation(spec: dict[str, Any], path: str, operation: dict[str, Any]
 
 
 def routes(plugins: list[ApiPlugin]) -> list[Route]:
-    """Every operation of every plugin, in connexion's routing order; the fast ones compiled."""
+    """Every operation of every plugin, in connexion's routing order (plugins, mounts, sorted paths); the
+    plugins' fast operations compiled, the others left to connexion."""
     table: list[Route] = []
     for plugin in plugins:
-        if not plugin.fast_operations:
-            continue
         spec = routed_spec(plugin.name)
-        compiled: dict[str, FastOperation] = {}
+        found = set()
         for method, path, operation in operations(spec):
-            fast = operation.get("operationId") in plugin.fast_operations
-            key = f"{method} {path}"
-            if fast:
-                compiled[key] = compile_operation(spec, path, operation)
-            for base_path in plugin.base_paths:
-                table.append(_route(method, base_path, path, compiled.get(key)))
-        missing = set(plugin.fast_operations) - {op.operation_id for op in compiled.values()}
+            fast = None
+            if operation.get("operationId") in plugin.fast_operations:
+                fast = compile_operation(spec, operation)
+                found.add(fast.operation_id)
+            table += [_route(method, base_path, path, fast) for base_path in plugin.base_paths]
+        missing = set(plugin.fast_operations) - found
         if missing:
             raise Unsupported(f"{plugin.name}: fast operations not in the spec: {sorted(missing)}")
     return table
