@@ -6,7 +6,11 @@ STAMP  := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test lint install install-test node clean
+# Programs the suite needs from Debian, as path:package. `make test` installs the missing ones when it runs as
+# root and otherwise stops at once with the command to run.
+SYSTEM_TOOLS := /usr/bin/chromium:chromium
+
+.PHONY: serve test lint install install-test node system-tools clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +28,17 @@ node_modules/.bin/newman: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+system-tools:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do [ -x "$${tool%%:*}" ] || missing="$$missing $${tool#*:}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "make test needs the Debian package(s)$$missing, which are not installed. Run:" >&2; \
+	  echo "  sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+	  exit 2; \
+	fi; \
+	echo "installing$$missing (needed by the test suite)"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null
+
 install: $(VENV)/.installed
 install-test: $(STAMP)
 node: node_modules/.bin/newman
@@ -34,7 +49,7 @@ serve: install
 lint: install-test
 	$(VENV)/bin/ruff check harness tests bench
 
-test: install-test node
+test: system-tools install-test node
 	$(VENV)/bin/ruff check harness tests bench
 	$(PY) -m pytest
 

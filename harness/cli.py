@@ -28,6 +28,22 @@ app.add_typer(postman_app, name="postman")
 console = Console(stderr=True, soft_wrap=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from harness import __version__
+
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Contract-first mock and conformance harness for Sunbird API Manager and eKool."""
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -130,12 +146,12 @@ def token_decode(token: Annotated[str, typer.Argument(help="Any JWT.")]) -> None
 
 @postman_app.command("export")
 def postman_export(
-    out: Annotated[Path | None, typer.Option(help="Directory to write to (default: the repo's postman/).")] = None,
+    out: Annotated[Path, typer.Option(help="Directory to write to (created if missing).")] = Path("postman"),
 ) -> None:
     """Write sunbird/ekool collections and the local environment from the specs and the demo data."""
     from harness import postman
 
-    for path in postman.export(out or postman.POSTMAN_DIR):
+    for path in postman.export(out):
         typer.echo(f"wrote {path}")
 
 

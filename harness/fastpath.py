@@ -41,7 +41,7 @@ from jsonschema import Draft4Validator
 
 from harness.apis import ON_EVENT_LOOP, ApiPlugin
 from harness.asgi import read_body, replay
-from harness.specs import operations, resolve_refs, routed_spec
+from harness.specs import operations, resolve_refs
 
 ErrorResponder = Callable[[Any, Exception], Awaitable[Any]]
 JSON = "application/json"
@@ -145,7 +145,7 @@ def _handler_mode(handler: Callable[..., Any]) -> str:
     return "loop" if getattr(handler, ON_EVENT_LOOP, False) else "thread"
 
 
-def compile_operation(spec: dict[str, Any], operation: dict[str, Any]) -> FastOperation:
+def compile_operation(spec: dict[str, Any], operation: dict[str, Any], handler: Callable[..., Any]) -> FastOperation:
     """Everything connexion works out per request for `operation`, worked out once."""
     operation_id = operation["operationId"]
     parameters = resolve_refs(operation.get("parameters", []), spec)
@@ -166,7 +166,6 @@ def compile_operation(spec: dict[str, Any], operation: dict[str, Any]) -> FastOp
                 prop.get("type") != "string" for prop in schema.get("properties", {}).values())):
             raise Unsupported(f"{operation_id}: object bodies (string fields for forms)")
         body = Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-    handler = get_function_from_name(operation_id)
     arguments = frozenset(inspect.signature(handler).parameters)
     token_check = _token_check(spec, operation)
     allowed = {*path_params, *(CONTEXT_ARGUMENTS if token_check else ()), *(("body",) if body else ())}
@@ -183,12 +182,12 @@ def routes(plugins: list[ApiPlugin]) -> list[Route]:
     plugins' fast operations compiled, the others left to connexion."""
     table: list[Route] = []
     for plugin in plugins:
-        spec = routed_spec(plugin.name)
+        spec = plugin.runtime_spec()
         found = set()
         for method, path, operation in operations(spec):
             fast = None
             if operation.get("operationId") in plugin.fast_operations:
-                fast = compile_operation(spec, operation)
+                fast = compile_operation(spec, operation, plugin.handler(operation["operationId"]))
                 found.add(fast.operation_id)
             table += [_route(method, base_path, path, fast) for base_path in plugin.base_paths]
         missing = set(plugin.fast_operations) - found

@@ -31,7 +31,9 @@ from typing import Any
 
 import yaml
 
-FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+from harness import contract
+
+FIXTURE_DIR = contract.fixture_dir()
 _VAR = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 
 

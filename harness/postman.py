@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from harness.specs import load_spec, resolve_refs
+from harness import contract
+from harness.specs import load_spec, operation_ids, resolve_refs
 from harness.testing.tokens import gateway_bearer
 
-POSTMAN_DIR = Path(__file__).resolve().parent.parent / "postman"
+POSTMAN_DIR = contract.postman_dir()  # the shipped copies; `export` writes where it is told
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 _NAMESPACE = uuid.UUID("6f1c9a52-3c1e-4d3f-9a53-0e5d1c1f7a10")
 # A fixed `iat` keeps the export byte-for-byte reproducible; the gateway does not check `iat`.
@@ -32,8 +33,7 @@ EKOOL_SCOPES = "users-basic users-roles users-schools users-children"
 @dataclass(frozen=True)
 class Step:
     name: str
-    method: str
-    spec_path: str  # the spec's path key, used to find the operation and its response schema
+    operation: str  # the spec's operationId: method, path and response schema come from there
     url: str  # what Postman requests, with {{variables}}
     status: int
     headers: dict[str, str] = field(default_factory=dict)
@@ -43,9 +43,18 @@ class Step:
     checks: tuple[str, ...] = ()  # extra JS assertions (`body`, `location`)
 
 
+def _operation(spec: dict[str, Any], step: Step) -> tuple[str, dict[str, Any]]:
+    """(method, operation object) of the step's operationId; KeyError when the spec lacks it."""
+    found = operation_ids(spec).get(step.operation)
+    if found is None:
+        raise KeyError(f"operation {step.operation!r} is not in the spec {spec['info']['title']!r}")
+    method, path = found
+    return method, resolve_refs(spec["paths"][path][method.lower()], spec)
+
+
 def required_keys(spec: dict[str, Any], step: Step) -> list[str]:
     """Top-level required properties of the documented response body for the step's status."""
-    operation = resolve_refs(spec["paths"][step.spec_path][step.method.lower()], spec)
+    _, operation = _operation(spec, step)
     response = operation["responses"][str(step.status)]
     content = response.get("content", {})
     media = next((m for m in content if "json" in m), None)
@@ -80,10 +89,9 @@ def _test_script(spec: dict[str, Any], step: Step) -> list[str]:
 
 
 def _item(spec: dict[str, Any], api: str, step: Step) -> dict[str, Any]:
-    if step.method.lower() not in spec["paths"].get(step.spec_path, {}):
-        raise KeyError(f"{api}: {step.method} {step.spec_path} is not in openapi/{api}.yaml")
+    method, _ = _operation(spec, step)
     headers = [{"key": k, "value": v} for k, v in step.headers.items()]
-    request: dict[str, Any] = {"method": step.method, "header": headers, "url": step.url}
+    request: dict[str, Any] = {"method": method, "header": headers, "url": step.url}
     if step.json_body is not None:
         headers.append({"key": "Content-Type", "value": "application/json"})
         request["body"] = {"mode": "raw", "raw": json.dumps(step.json_body, indent=2),
@@ -93,7 +101,7 @@ def _item(spec: dict[str, Any], api: str, step: Step) -> dict[str, Any]:
         request["body"] = {"mode": "urlencoded",
                            "urlencoded": [{"key": k, "value": v, "type": "text"} for k, v in step.form.items()]}
     return {
-        "name": step.name,
+        "name": f"{step.operation}: {step.name}",
         "id": str(uuid.uuid5(_NAMESPACE, f"{api}:{step.name}")),
         "protocolProfileBehavior": {"followRedirects": False, "disableBodyPruning": True},
         "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": _test_script(spec, step)}}],
@@ -101,25 +109,22 @@ def _item(spec: dict[str, Any], api: str, step: Step) -> dict[str, Any]:
     }
 
 
-_REGISTER = "/api-manager/{version}/consumer/{{consumer}}/credential/register"
-
-
 def sunbird_steps() -> list[Step]:
-    v1, v2 = _REGISTER.format(version="v1"), _REGISTER.format(version="v2")
+    v1, v2 = "registerCredentialV1", "registerCredentialV2"
     url = "{{sunbird_url}}"
     envelope_ok = 'pm.expect(body.params.status).to.eql("successful");'
     return [
-        Step("v1 register mobile device", "POST", v1,
+        Step("v1 register mobile device", v1,
              f"{url}/api-manager/v1/consumer/mobile_device/credential/register", 200,
              {"Authorization": "Bearer {{mobile_app_bearer}}"},
              json_body={"request": {"key": "{{device_key}}"}},
              captures={"device_v1_secret": "body.result.secret", "device_v1_token": "body.result.token"},
              checks=(envelope_ok, 'pm.expect(body.result.key).to.eql(pm.variables.get("device_key"));')),
-        Step("v1 register again returns the same secret", "POST", v1,
+        Step("v1 register again returns the same secret", v1,
              f"{url}/api-manager/v1/consumer/mobile_device/credential/register", 200,
              {"Authorization": "Bearer {{mobile_app_bearer}}"}, json_body={"request": {"key": "{{device_key}}"}},
              checks=('pm.expect(body.result.secret).to.eql(pm.collectionVariables.get("device_v1_secret"));',)),
-        Step("v2 register mobile device (mobile SDK body)", "POST", v2,
+        Step("v2 register mobile device (mobile SDK body)", v2,
              f"{url}/api-manager/v2/consumer/mobile_device/credential/register", 200,
              {"Authorization": "Bearer {{mobile_app_bearer}}"},
              json_body={"id": "ekstep.genie.device.register", "ver": "1.0", "ts": "2026-01-01T00:00:00Z",
@@ -127,34 +132,34 @@ def sunbird_steps() -> list[Step]:
              captures={"device_token": "body.result.token"},
              checks=(envelope_ok, 'pm.expect(body.result.secret).to.eql("");',
                      'pm.expect(JSON.parse(atob(body.result.token.split(".")[0])).alg).to.eql("RS256");')),
-        Step("Get API token (desktop_device)", "POST", "/api-manager/v2/consumer/desktop_device/credential/register",
+        Step("Get API token (desktop_device)", "getApiToken",
              f"{url}/api-manager/v2/consumer/desktop_device/credential/register", 200,
              {"Authorization": "Bearer {{desktop_app_bearer}}"},
              json_body={"id": "api.device.register", "ver": "1.0", "ts": 1700000000000,
                         "request": {"key": "{{device_key}}"}}, checks=(envelope_ok,)),
-        Step("v2 register portal_anonymous", "POST", v2,
+        Step("v2 register portal_anonymous", v2,
              f"{url}/api-manager/v2/consumer/portal_anonymous/credential/register", 200,
              {"Authorization": "Bearer {{portal_bearer}}"}, json_body={"request": {"key": "{{device_key}}"}},
              checks=(envelope_ok,)),
-        Step("register without a bearer is refused by the gateway", "POST", v2,
+        Step("register without a bearer is refused by the gateway", v2,
              f"{url}/api-manager/v2/consumer/mobile_device/credential/register", 401,
              json_body={"request": {"key": "{{device_key}}"}},
              checks=('pm.expect(body.message).to.eql("Unauthorized");',)),
-        Step("register with a key containing a space is a 400", "POST", v1,
+        Step("register with a key containing a space is a 400", v1,
              f"{url}/api-manager/v1/consumer/mobile_device/credential/register", 400,
              {"Authorization": "Bearer {{mobile_app_bearer}}"}, json_body={"request": {"key": "has space"}},
              checks=('pm.expect(body.params.err).to.eql("BAD_REQUEST");',
                      'pm.expect(body.params.errmsg).to.eql("KEY MUST NOT HAVE SPACE");')),
-        Step("realm login (offline_access)", "POST", "/auth/realms/sunbird/protocol/openid-connect/token",
+        Step("realm login (offline_access)", "realmToken",
              "{{base_url}}/auth/realms/sunbird/protocol/openid-connect/token", 200,
              form={"grant_type": "password", "client_id": "android", "username": "learner", "password": "learner",
                    "scope": "offline_access"},
              captures={"realm_refresh_token": "body.refresh_token"}),
-        Step("refresh access token", "POST", "/auth/v1/refresh/token", f"{url}/auth/v1/refresh/token", 200,
+        Step("refresh access token", "refreshAccessToken", f"{url}/auth/v1/refresh/token", 200,
              {"Authorization": "Bearer {{device_token}}"}, form={"refresh_token": "{{realm_refresh_token}}"},
              checks=(envelope_ok, 'pm.expect(body.id).to.eql("api.refresh.token");',
                      'pm.expect(body.result.refresh_token).to.eql(pm.collectionVariables.get("realm_refresh_token"));')),
-        Step("refresh with a garbage token is invalid_grant", "POST", "/auth/v1/refresh/token",
+        Step("refresh with a garbage token is invalid_grant", "refreshAccessToken",
              f"{url}/auth/v1/refresh/token", 400, {"Authorization": "Bearer {{device_token}}"},
              form={"refresh_token": "not-a-token"}, checks=('pm.expect(body.params.err).to.eql("invalid_grant");',)),
     ]
@@ -169,34 +174,36 @@ def ekool_steps() -> list[Step]:
     bearer = {"Authorization": "Bearer {{access_token}}"}
     ok = "pm.expect(body.status).to.eql(true);"
     resources = [
-        Step(f"resource {path}", "GET", path, f"{{{{api_url}}}}{path}", 200, bearer,
+        Step(f"resource {path}", operation, f"{{{{api_url}}}}{path}", 200, bearer,
              checks=() if path == "/generaldata" else (ok,))
-        for path in ("/generaldata", "/user/me/basic", "/user/me/roles", "/user/me/schools", "/user/me/children")
+        for operation, path in (("getGeneralData", "/generaldata"), ("getMyBasic", "/user/me/basic"),
+                                ("getMyRoles", "/user/me/roles"), ("getMySchools", "/user/me/schools"),
+                                ("getMyChildren", "/user/me/children"))
     ]
     return [
-        Step("authorize (auto-login) redirects with a code", "GET", "/oauth/authorize",
+        Step("authorize (auto-login) redirects with a code", "authorize",
              f"{{{{login_url}}}}/oauth/authorize?{authorize_query}", 302,
              captures={"code": 'decodeURIComponent((location.match(/[?&]code=([^&]+)/) || [])[1] || "")'},
              checks=('pm.expect(location).to.match(/[?&]code=/);', 'pm.expect(location).to.match(/[?&]state=xyz/);')),
-        Step("exchange the code", "POST", "/oauth/token", "{{login_url}}/oauth/token", 200, form=code_form,
+        Step("exchange the code", "issueToken", "{{login_url}}/oauth/token", 200, form=code_form,
              captures={"access_token": "body.access_token", "refresh_token": "body.refresh_token"},
              checks=('pm.expect(body.token_type).to.eql("Bearer");',
                      'pm.expect(pm.response.headers.get("Cache-Control")).to.include("no-store");')),
-        Step("the same code again is revoked", "POST", "/oauth/token", "{{login_url}}/oauth/token", 400,
+        Step("the same code again is revoked", "issueToken", "{{login_url}}/oauth/token", 400,
              form=code_form, checks=('pm.expect(body.error).to.eql("invalid_request");',)),
         *resources,
-        Step("resource without a token is 401", "GET", "/user/me/basic", "{{api_url}}/user/me/basic", 401,
+        Step("resource without a token is 401", "getMyBasic", "{{api_url}}/user/me/basic", 401,
              checks=('pm.expect(body.error).to.eql("access_denied");',)),
-        Step("refresh rotates the tokens", "POST", "/oauth/token", "{{login_url}}/oauth/token", 200,
+        Step("refresh rotates the tokens", "issueToken", "{{login_url}}/oauth/token", 200,
              form={"grant_type": "refresh_token", "client_id": "{{client_id}}", "client_secret": "{{client_secret}}",
                    "refresh_token": "{{refresh_token}}"},
              captures={"old_refresh_token": 'pm.collectionVariables.get("refresh_token")',
                        "refresh_token": "body.refresh_token", "access_token": "body.access_token"}),
-        Step("the old refresh token is refused", "POST", "/oauth/token", "{{login_url}}/oauth/token", 401,
+        Step("the old refresh token is refused", "issueToken", "{{login_url}}/oauth/token", 401,
              form={"grant_type": "refresh_token", "client_id": "{{client_id}}", "client_secret": "{{client_secret}}",
                    "refresh_token": "{{old_refresh_token}}"},
              checks=('pm.expect(body.hint).to.eql("Token has been revoked");',)),
-        Step("the new access token works", "GET", "/user/me/basic", "{{api_url}}/user/me/basic", 200, bearer,
+        Step("the new access token works", "getMyBasic", "{{api_url}}/user/me/basic", 200, bearer,
              checks=(ok,)),
     ]
 
@@ -248,7 +255,7 @@ def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def export(directory: Path = POSTMAN_DIR) -> list[Path]:
+def export(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, document in exports().items():

@@ -15,7 +15,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness import runtime
@@ -24,7 +24,7 @@ from harness.crypto.keys import KeyRing
 from harness.logs import install_access_log_redaction
 from harness.runtime import Context
 from harness.settings import Settings
-from harness.specs import API_NAMES, SPEC_DIR, routed_spec
+from harness.specs import API_NAMES, SPEC_DIR
 from harness.store import Store
 
 if TYPE_CHECKING:
@@ -112,11 +112,13 @@ async def _error_response(plugins: list[ApiPlugin], request: Request, exc: Excep
     return _problem(500, "Internal Server Error", "unexpected error")
 
 
-def resolve_handler(operation_id: str) -> Any:
-    """connexion's resolver, except that a handler marked `on_event_loop` is called on the loop, not in a thread."""
-    from connexion.utils import get_function_from_name
+def _handler_resolver(plugin: ApiPlugin) -> Callable[[str], Any]:
+    """connexion's `function_resolver` for one API: the plugin's handler for each operationId, except that a
+    handler marked `on_event_loop` is called on the loop, not in a thread."""
+    return lambda operation_id: _on_event_loop(plugin.handler(operation_id))
 
-    function = get_function_from_name(operation_id)
+
+def _on_event_loop(function: Callable[..., Any]) -> Any:
     if not getattr(function, ON_EVENT_LOOP, False) or inspect.iscoroutinefunction(function):
         return function
 
@@ -160,13 +162,14 @@ def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.As
         "harness", specification_dir=str(SPEC_DIR), validate_responses=settings.validate_responses
     )
     for plugin in plugins:
-        spec = routed_spec(plugin.name)
+        spec = plugin.runtime_spec()
         docs = docs_prefix(plugin)
         for base_path in plugin.base_paths:
             if docs.startswith(base_path) and (base_path or docs not in plugin.base_paths):
-                ui = SwaggerUIOptions(
-                    spec_path=f"{docs[len(base_path):]}/openapi.json", swagger_ui_path=f"{docs[len(base_path):]}/ui"
-                )
+                # the UI only: the spec it loads is served by `HarnessApp` (harness.published), never connexion's
+                # copy, which carries the security functions
+                ui = SwaggerUIOptions(serve_spec=False, spec_path=f"{docs[len(base_path):]}/openapi.json",
+                                      swagger_ui_path=f"{docs[len(base_path):]}/ui")
             else:
                 ui = SwaggerUIOptions(serve_spec=False, swagger_ui=False)
             app.add_api(
@@ -174,7 +177,7 @@ def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.As
                 base_path=base_path,
                 name=f"{plugin.name}:{base_path or '/'}",
                 swagger_ui_options=ui,
-                **{"resolver": Resolver(function_resolver=resolve_handler), **plugin.api_options},
+                **{"resolver": Resolver(function_resolver=_handler_resolver(plugin)), **plugin.api_options},
             )
     handler = _error_dispatcher(plugins)
     for error in (ProblemException, HTTPException, UnicodeDecodeError, Exception):
@@ -213,11 +216,19 @@ class HarnessApp:
             reset(ctx, plugins)
             return JSONResponse({"status": "reset", "apis": [p.name for p in plugins]})
 
+        from harness.published import spec_endpoints
+
+        specs = []
+        for plugin in plugins:
+            as_json, as_yaml = spec_endpoints(plugin)
+            specs += [Route(f"{docs_prefix(plugin)}/openapi.json", as_json, methods=["GET"]),
+                      Route(f"{docs_prefix(plugin)}/openapi.yaml", as_yaml, methods=["GET"])]
         self.router = Router(
             routes=[
                 Route("/__harness/health", health, methods=["GET"]),
                 Route("/__harness/reset", do_reset, methods=["POST"]),
                 Route("/", _landing(plugins), methods=["GET"]),
+                *specs,
             ],
             default=inner,
         )

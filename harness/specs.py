@@ -9,12 +9,14 @@ from typing import Any
 
 import yaml
 
+from harness import contract
+
 # connexion, openapi-spec-validator and referencing are imported where they are used: loading a spec for
 # state initialisation or the banner must not pay for them (about 0.2 s of start-up).
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is ~10x faster when built in
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
+SPEC_DIR = contract.spec_dir()
 API_NAMES: tuple[str, ...] = ("sunbird", "ekool")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.specs import API_NAMES
+from harness.specs import API_NAMES, routed_spec
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -43,10 +43,34 @@ class ApiPlugin:
     banner: Callable[[Context], list[str]] = lambda ctx: []
     # (label, href) links for the landing page, e.g. the login page with the demo client.
     links: Callable[[Context], list[tuple[str, str]]] = lambda ctx: []
+    # operationId -> "package.module:function": the handler of every operation of the spec.
+    handlers: Mapping[str, str] = field(default_factory=dict)
+    # security scheme name -> {connexion extension: "package.module:function"}, e.g.
+    # {"bearerAuth": {"x-bearerInfoFunc": "..."}}; attached when the spec is loaded, never written in the YAML.
+    security: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # operationIds answered by `harness.fastpath` when the request is valid (hot paths; connexion does the rest).
     fast_operations: tuple[str, ...] = ()
     # Extra connexion add_api keyword arguments.
     api_options: dict[str, Any] = field(default_factory=dict)
+
+    def handler(self, operation_id: str) -> Callable[..., Any]:
+        """The function that answers `operation_id`; LookupError when the plugin maps none."""
+        target = self.handlers.get(operation_id)
+        if target is None:
+            raise LookupError(f"{self.name}: no handler for operationId {operation_id!r}")
+        return import_target(target)
+
+    def runtime_spec(self) -> dict[str, Any]:
+        """The routed spec with this plugin's security functions attached: what connexion and the fast path
+        load. It names Python functions, so it is never published (see `harness.published`)."""
+        spec = routed_spec(self.name)
+        schemes = spec.get("components", {}).get("securitySchemes", {})
+        for scheme, functions in self.security.items():
+            if scheme not in schemes:
+                raise LookupError(f"{self.name}: security scheme {scheme!r} is not in the spec")
+            # connexion resolves these with `get_function_from_name`, which takes a dotted path
+            schemes[scheme].update({key: target.replace(":", ".") for key, target in functions.items()})
+        return spec
 
 
 ON_EVENT_LOOP = "__harness_on_event_loop__"
@@ -64,17 +88,22 @@ def on_event_loop(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def import_target(target: str) -> Callable[..., Any]:
+    """`"package.module:function"` imported now."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def lazy(target: str) -> Callable[..., Any]:
     """`"package.module:function"`, imported on first call.
 
     Plugins name their middleware and error modules this way, so `harness serve` can initialise state from
     a plugin (DDL, seed, keys, banner) without importing connexion.
     """
-    module, _, name = target.partition(":")
 
     @functools.cache
     def load() -> Callable[..., Any]:
-        return getattr(importlib.import_module(module), name)
+        return import_target(target)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return load()(*args, **kwargs)

@@ -164,7 +164,7 @@ def replay_fixture(
 ) -> Outcome:
     label = _operation_label(fixture, spec_ids)
     outcome = Outcome(phase="fixtures", api=fixture.api, rule=f"fixture_matches_recording:{fixture.path.stem}",
-                      operation=label or fixture.operation, passed=False, source=fixture.source)
+                      operation=fixture.operation, passed=False, source=fixture.source, endpoint=label or "")
     if label is None:
         outcome.message = f"fixture names operation {fixture.operation!r}, which openapi/{fixture.api}.yaml lacks"
         return outcome

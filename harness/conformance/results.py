@@ -11,12 +11,13 @@ class Outcome:
     phase: str  # "spec", "rules" or "fixtures"
     api: str
     rule: str
-    operation: str  # "METHOD /path" as in the spec
+    operation: str  # the spec's operationId (a run-level outcome: what it is about, e.g. "Stateful tests")
     passed: bool
     message: str = ""
     curl: str = ""
     source: str = ""  # the seed, reference note or RFC the rule enforces
     cases: int = 0  # generated cases behind a spec-phase outcome
+    endpoint: str = ""  # "METHOD /path" of the operation, as in the spec
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

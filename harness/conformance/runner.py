@@ -33,7 +33,8 @@ def run_rules(api: str, client: Client, reporter: Reporter, names: list[str] | N
     transport = client.http if isinstance(client, SunbirdClient) else client.login
     outcomes = []
     for rule, op in plan(api, load_spec(api), names):
-        outcome = Outcome(phase="rules", api=api, rule=rule.name, operation=op.label, passed=True, source=rule.source)
+        outcome = Outcome(phase="rules", api=api, rule=rule.name, operation=op.operation_id, passed=True,
+                          source=rule.source, endpoint=op.label)
         start = len(transport.exchanges)
         if op.missing:
             outcome.passed = False

@@ -119,6 +119,11 @@ def _schemathesis_config(config: ConformConfig, base_url: str, spec: dict[str, A
     return SchemathesisConfig.from_dict(data)
 
 
+def _operation_id(operation: Any) -> str | None:
+    raw = getattr(getattr(operation, "definition", None), "raw", None)
+    return raw.get("operationId") if isinstance(raw, dict) else None
+
+
 class _Tally:
     """Check results per (operation, check): passed unless any case failed; the first failure kept."""
 
@@ -133,11 +138,13 @@ class _Tally:
         self.run.cases_by_phase[phase] = self.run.cases_by_phase.get(phase, 0) + cases
         for case_id, checks in recorder.checks.items():
             node = recorder.cases.get(case_id)
-            label = node.value.operation.label if node is not None else recorder.label
+            operation = node.value.operation if node is not None else None
+            label = operation.label if operation is not None else recorder.label
+            name = _operation_id(operation) or label
             for check in checks:
-                outcome = self.results.setdefault((label, check.name), Outcome(
-                    phase="spec", api=self.api, rule=check.name, operation=label, passed=True,
-                    source=CHECK_SOURCE.format(api=self.api)))
+                outcome = self.results.setdefault((name, check.name), Outcome(
+                    phase="spec", api=self.api, rule=check.name, operation=name, passed=True,
+                    source=CHECK_SOURCE.format(api=self.api), endpoint=label if operation is not None else ""))
                 outcome.cases += 1
                 if check.status == Status.FAILURE and outcome.passed and check.failure_info is not None:
                     failure = check.failure_info.failure

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -85,13 +86,18 @@ class ThreadedServer:
 class ProcessServer:
     """`harness serve` in a child process (for `--workers N`, restarts and CLI behaviour)."""
 
-    def __init__(self, state_dir: Path, workers: int = 1, port: int | None = None, *extra: str) -> None:
+    def __init__(self, state_dir: Path, workers: int = 1, port: int | None = None, *extra: str,
+                 command: Sequence[str] = (sys.executable, "-m", "harness"), cwd: Path | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        """`command` is how `harness` is run (default: this interpreter's); `env` replaces os.environ."""
         self.port = port or free_port()
         self.state_dir = state_dir
         self.args = [
-            sys.executable, "-m", "harness", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            *command, "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--state", str(state_dir), "--workers", str(workers), "--log-level", "warning", *extra,
         ]
+        self.cwd = cwd
+        self.env = dict(os.environ if env is None else env)
         self.process: subprocess.Popen[bytes] | None = None
         self._output: IO[bytes] | None = None
 
@@ -102,9 +108,10 @@ class ProcessServer:
     def launch(self) -> subprocess.Popen[bytes]:
         """Start the child without waiting for it. Its output goes to a temporary file, not a pipe: a pipe
         nobody reads fills up under load (connexion logs every 4xx) and then blocks the server."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**self.env, "PYTHONUNBUFFERED": "1"}
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-        self.process = subprocess.Popen(self.args, env=env, stdout=self._output, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.args, env=env, cwd=self.cwd, stdout=self._output,
+                                        stderr=subprocess.STDOUT)
         return self.process
 
     def start(self) -> ProcessServer:

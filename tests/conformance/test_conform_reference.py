@@ -44,7 +44,7 @@ def test_conform_passes_against_the_reference_with_reports(reference, tmp_path, 
     assert {r.name for a in apis for r in rules_for(a)} <= names
     for a in apis:  # one testcase per rule per operation: a rule about five endpoints has five
         for rule, op in plan(a, load_spec(a)):
-            assert (f"{a}.rules.{op.label}", rule.name) in cases
+            assert (f"{a}.rules.{op.spec['operationId']}", rule.name) in cases
 
 
 def test_bad_arguments_exit_2_with_a_message(tmp_path):

@@ -44,16 +44,16 @@ def test_recorded_exchanges_are_redacted_and_replay_against_the_reference(refere
             assert not [p.name for p, text in texts.items() if secret in text], "a secret reached a fixture"
         fixtures = [load_fixture(path) for path in files]
         by_operation = {f.operation: f for f in fixtures}
-        login = by_operation["harness.apis.ekool.login.submit"]  # the demo password equals the user name
+        login = by_operation["submitLogin"]  # the demo password equals the user name
         assert login.request["form"]["password"] == "{{redacted_password}}"
-        token = by_operation["harness.apis.ekool.grants.token"]
+        token = by_operation["issueToken"]
         assert token.request["form"]["client_secret"] == "{{ekool_client_secret}}"
         assert "/response/body/access_token" in token.placeholders
-        resource = by_operation["harness.apis.ekool.resources.user_basic"]
+        resource = by_operation["getMyBasic"]
         assert resource.request["headers"]["Authorization"] == "Bearer {{ekool_access_token}}"
         assert all(f.api == "ekool" for f in fixtures)
 
-        replayable = [p for p in files if "grants.token" in p.name or "resources" in p.name]
+        replayable = [p for p in files if p.stem.split("_", 1)[1] in ("issueToken", "getMyBasic")]
         result = conform(ConformConfig(target=server.url, apis=("ekool",), phases=("fixtures",)), Reporter(),
                          fixture_paths=replayable)
     assert len(result.outcomes) == len(replayable) >= 3

@@ -40,11 +40,11 @@ def test_secret_quoting_escapes_shell_metacharacters():
 
 def _result() -> RunResult:
     return RunResult(target="http://127.0.0.1:1", apis=("ekool",), cases=12, elapsed=1.5, outcomes=[
-        Outcome("rules", "ekool", "code_is_single_use", "POST /oauth/token", False, "reused", "curl -X POST x",
+        Outcome("rules", "ekool", "code_is_single_use", "issueToken", False, "reused", "curl -X POST x",
                 "RFC 6749 §4.1.2"),
-        Outcome("rules", "ekool", "resource_requires_token", "GET /generaldata", True),
-        Outcome("rules", "ekool", "resource_requires_token", "GET /user/me/basic", True),
-        Outcome("spec", "ekool", "not_a_server_error", "GET /generaldata", True, cases=7),
+        Outcome("rules", "ekool", "resource_requires_token", "getGeneralData", True),
+        Outcome("rules", "ekool", "resource_requires_token", "getMyBasic", True),
+        Outcome("spec", "ekool", "not_a_server_error", "getGeneralData", True, cases=7),
     ])
 
 
@@ -55,7 +55,7 @@ def test_junit_xml_is_valid_with_one_testcase_per_rule_per_operation(tmp_path):
     assert root.tag == "testsuites" and root.get("tests") == "4" and root.get("failures") == "1"
     cases = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
     assert len(cases) == len(set(cases)) == 4
-    assert ("ekool.rules.GET /user/me/basic", "resource_requires_token") in cases
+    assert ("ekool.rules.getMyBasic", "resource_requires_token") in cases
     failed = [c for c in root.iter("testcase") if c.find("failure") is not None]
     assert [c.get("name") for c in failed] == ["code_is_single_use"]
     assert "curl -X POST x" in failed[0].find("failure").text

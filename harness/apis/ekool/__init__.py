@@ -23,6 +23,22 @@ PLUGIN = ApiPlugin(
     error_response=lazy("harness.apis.ekool.problems:error_response"),
     banner=demo.banner,
     links=demo.links,
-    fast_operations=tuple(f"harness.apis.ekool.resources.{name}" for name in (
-        "general_data", "user_basic", "user_roles", "user_schools", "user_children")),
+    handlers={
+        "authorize": "harness.apis.ekool.authorize:start",
+        "decideAuthorization": "harness.apis.ekool.authorize:decide",
+        "submitLogin": "harness.apis.ekool.login:submit",
+        "issueToken": "harness.apis.ekool.grants:token",
+        "getGeneralData": "harness.apis.ekool.resources:general_data",
+        "getMyBasic": "harness.apis.ekool.resources:user_basic",
+        "getMyRoles": "harness.apis.ekool.resources:user_roles",
+        "getMySchools": "harness.apis.ekool.resources:user_schools",
+        "getMyChildren": "harness.apis.ekool.resources:user_children",
+        "getJwks": "harness.apis.shared:jwks",
+    },
+    security={
+        "ekool_oauth": {"x-tokenInfoFunc": "harness.apis.ekool.bearer:token_info",
+                        "x-scopeValidateFunc": "harness.apis.ekool.bearer:has_scopes"},
+        "clientBasic": {"x-basicInfoFunc": "harness.apis.ekool.clients:basic_credentials"},
+    },
+    fast_operations=("getGeneralData", "getMyBasic", "getMyRoles", "getMySchools", "getMyChildren"),
 )

@@ -28,6 +28,16 @@ PLUGIN = ApiPlugin(
     wrap=lazy("harness.apis.sunbird.gateway:wrap"),
     error_response=lazy("harness.apis.sunbird.errors:error_response"),
     banner=_banner,
-    fast_operations=tuple(f"harness.apis.sunbird.{name}" for name in (
-        "register.register_v1", "register.register_v2", "register.get_api_token", "refresh.refresh_token")),
+    handlers={
+        "registerCredentialV1": "harness.apis.sunbird.register:register_v1",
+        "registerCredentialV2": "harness.apis.sunbird.register:register_v2",
+        "getApiToken": "harness.apis.sunbird.register:get_api_token",
+        "refreshAccessToken": "harness.apis.sunbird.refresh:refresh_token",
+        "realmToken": "harness.apis.sunbird.realm:token",
+        "realmCerts": "harness.apis.sunbird.realm:certs",
+        "realmOpenidConfiguration": "harness.apis.sunbird.realm:openid_configuration",
+        "getJwks": "harness.apis.shared:jwks",
+    },
+    security={"bearerAuth": {"x-bearerInfoFunc": "harness.apis.sunbird.gateway:bearer_info"}},
+    fast_operations=("registerCredentialV1", "registerCredentialV2", "getApiToken", "refreshAccessToken"),
 )

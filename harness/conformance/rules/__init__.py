@@ -28,6 +28,11 @@ class Operation:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def operation_id(self) -> str:
+        """The spec's operationId; the label of an operation the spec lacks."""
+        return (self.spec or {}).get("operationId") or self.label
+
     def url(self, prefix: str = "", *values: str) -> str:
         """The path behind `prefix`, its templated segments filled with `values` in order."""
         filled = iter(values)

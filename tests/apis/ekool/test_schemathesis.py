@@ -20,7 +20,7 @@ from .conftest import Flow, read_form
 MAX_EXAMPLES = 40
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # The JWKS handler is shared with Sunbird and its errors are the server's, not eKool's: tests/test_core.py.
-SHARED = "harness.apis.shared.jwks"
+SHARED = "getJwks"
 
 
 class Credentials:

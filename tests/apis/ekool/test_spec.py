@@ -167,7 +167,7 @@ def test_every_public_operation_has_a_fixture(op_id):
 
 def test_fixture_checks_catch_a_bad_exchange():
     """The validators above are not vacuous: a broken fixture is reported."""
-    good = next(f for f in FIXTURES if f.operation.endswith("general_data"))
+    good = next(f for f in FIXTURES if f.operation == "getGeneralData")
     broken = Fixture(good.path, good.api, good.source, "", good.operation,
                      {**good.request, "headers": {}},
                      {**good.response, "body": {**good.response["body"], "id": [], "gender": "one"}})

@@ -152,7 +152,7 @@ def test_literal_desktop_path_is_routed_before_the_template():
     paths = list(routed_spec("sunbird")["paths"])
     literal = paths.index("/api-manager/v2/consumer/desktop_device/credential/register")
     assert literal < paths.index("/api-manager/v2/consumer/{consumer}/credential/register")
-    _, _, op = operation("harness.apis.sunbird.register.get_api_token")
+    _, _, op = operation("getApiToken")
     assert op["security"] == [{"bearerAuth": []}]
 
 
