@@ -22,13 +22,12 @@ import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from types import SimpleNamespace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
 import anyio.to_thread
-from connexion.context import _context, _operation, _scope
+from connexion.context import _context, _operation, _receive, _scope
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import ProblemException
 from connexion.frameworks.starlette import Starlette as StarletteFramework
@@ -76,7 +75,9 @@ class FastOperation:
     handler: Callable[..., Any]
     arguments: frozenset[str]
     handler_mode: str  # "async", "loop" (marked on_event_loop) or "thread"
-    context: SimpleNamespace  # what connexion's response builder reads from its `operation` context
+    # connexion's own operation object for this mount: what `connexion.context.operation` is for the handler
+    # and what its response builder reads (one per base path; None until `routes` binds it)
+    connexion_operation: Any = None
 
 
 def _route(method: str, base_path: str, path: str, operation: FastOperation | None) -> Route:
@@ -171,15 +172,28 @@ def compile_operation(spec: dict[str, Any], operation: dict[str, Any], handler: 
     allowed = {*path_params, *(CONTEXT_ARGUMENTS if token_check else ()), *(("body",) if body else ())}
     if not arguments <= allowed:
         raise Unsupported(f"{operation_id}: handler arguments {sorted(arguments - allowed)} are not supported")
-    produces = sorted({media for response in resolve_refs(operation.get("responses", {}), spec).values()
-                       for media in response.get("content", {})})
     return FastOperation(operation_id, media_type, body, path_params, token_check, handler,
-                         arguments, _handler_mode(handler), SimpleNamespace(produces=produces))
+                         arguments, _handler_mode(handler))
 
 
-def routes(plugins: list[ApiPlugin]) -> list[Route]:
+def connexion_operations(app: Any) -> dict[tuple[str, str], Any]:
+    """connexion's operation objects by (base path, operationId), as its context middleware holds them."""
+    from connexion.middleware.context import ContextMiddleware
+
+    found = {}
+    for layer in app.middleware.middleware_stack:
+        if isinstance(layer, ContextMiddleware):
+            for base_path, apis in layer.apis.items():
+                for api in apis:
+                    for operation_id, routed in api.operations.items():
+                        found[(base_path or "", operation_id)] = routed.operation
+    return found
+
+
+def routes(plugins: list[ApiPlugin], bound: dict[tuple[str, str], Any] | None = None) -> list[Route]:
     """Every operation of every plugin, in connexion's routing order (plugins, mounts, sorted paths); the
-    plugins' fast operations compiled, the others left to connexion."""
+    plugins' fast operations compiled (and bound to connexion's operation per mount, from `bound`), the others
+    left to connexion."""
     table: list[Route] = []
     for plugin in plugins:
         spec = plugin.runtime_spec()
@@ -189,7 +203,11 @@ def routes(plugins: list[ApiPlugin]) -> list[Route]:
             if operation.get("operationId") in plugin.fast_operations:
                 fast = compile_operation(spec, operation, plugin.handler(operation["operationId"]))
                 found.add(fast.operation_id)
-            table += [_route(method, base_path, path, fast) for base_path in plugin.base_paths]
+            for base_path in plugin.base_paths:
+                mounted = fast
+                if fast is not None and bound is not None:
+                    mounted = replace(fast, connexion_operation=bound[(base_path, fast.operation_id)])
+                table.append(_route(method, base_path, path, mounted))
         missing = set(plugin.fast_operations) - found
         if missing:
             raise Unsupported(f"{plugin.name}: fast operations not in the spec: {sorted(missing)}")
@@ -304,9 +322,11 @@ class FastPath:
                      body: Any, send: Any) -> None:
         scope = request.scope
         context = scope["extensions"]["connexion_context"]
+        # what connexion's ContextMiddleware sets before a handler runs
         _scope.set(scope)
+        _receive.set(request.receive)
         _context.set(context)
-        _operation.set(operation.context)
+        _operation.set(operation.connexion_operation)
         candidates = {**path_arguments, **context, "body": body}
         kwargs = {name: candidates[name] for name in operation.arguments}
         try:
@@ -329,5 +349,5 @@ class FastPath:
 
 def wrap(inner: Any, plugins: list[ApiPlugin], on_error: ErrorResponder) -> Any:
     """`inner` behind the fast path, or `inner` itself when no plugin names a fast operation."""
-    table = routes(plugins)
+    table = routes(plugins, connexion_operations(inner))
     return FastPath(inner, table, on_error) if any(route.operation for route in table) else inner

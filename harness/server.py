@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from harness import runtime
 from harness.apis import ON_EVENT_LOOP, ApiPlugin, load_plugins
 from harness.crypto.keys import KeyRing
+from harness.internals import connexion_internals_problem
 from harness.logs import install_access_log_redaction
 from harness.runtime import Context
 from harness.settings import Settings
@@ -267,13 +268,19 @@ def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     """The ASGI app on an initialised state (`initialize_state`): connexion, each API's wrapper, admin routes."""
     settings = ctx.settings
     install_access_log_redaction()
-    with _spec_validation_remembered(ctx.store):
+    problem = connexion_internals_problem()
+    if problem is not None:
+        log.warning("%s", problem)
         inner: Any = _connexion_app(settings, plugins)
-        # connexion parses, validates and compiles the specs on its first request; do it here, where the
-        # validation memo applies and before the server takes requests
-        middleware = inner.middleware
-        middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
-    if settings.fast_path and not settings.validate_responses:  # validated responses: connexion sees them all
+    else:
+        with _spec_validation_remembered(ctx.store):
+            inner = _connexion_app(settings, plugins)
+            # connexion parses, validates and compiles the specs on its first request; do it here, where the
+            # validation memo applies and before the server takes requests
+            middleware = inner.middleware
+            middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
+    # validated responses: connexion sees them all
+    if settings.fast_path and not settings.validate_responses and problem is None:
         from harness import fastpath
 
         inner = fastpath.wrap(inner, plugins, functools.partial(_error_response, plugins))

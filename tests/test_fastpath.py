@@ -311,3 +311,71 @@ def test_an_operation_the_fast_path_cannot_answer_is_refused_when_the_app_is_bui
 ])
 def test_form_bodies_outside_the_plain_shape_are_left_to_connexion(body: bytes, parsed: Any) -> None:
     assert fastpath._form_body(body) == parsed
+
+
+# --- connexion's context and version ---------------------------------------------------------------------------------
+
+
+def context_echo(user: str) -> dict[str, Any]:
+    """A handler that reads connexion's request context the ways a handler may."""
+    import connexion
+
+    return {"operation": connexion.context.operation.operation_id, "user": user,
+            "context_user": connexion.context.context["user"],
+            "scopes": connexion.context.context["token_info"]["scopes"], "path": connexion.context.scope["path"],
+            "method": connexion.request.method, "produces": list(connexion.context.operation.produces)}
+
+
+def _echo_apps(state: Path) -> tuple[Any, Any]:
+    from harness.apis import ekool, sunbird
+    from harness.server import build_app, initialize_state
+
+    echo = ApiPlugin(**{**ekool.PLUGIN.__dict__, "handlers": {**ekool.PLUGIN.handlers, "getMyBasic": context_echo}})
+    return tuple(build_app(initialize_state(Settings(state_dir=state, fast_path=fast)), [sunbird.PLUGIN, echo])
+                 for fast in (True, False))
+
+
+def test_a_handler_reading_connexions_context_answers_alike_both_ways(state_dir: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    answered: list[str] = []
+    answer = fastpath.FastPath.answer
+
+    async def counted(fast: fastpath.FastPath, operation: fastpath.FastOperation, *args: Any) -> None:
+        answered.append(operation.operation_id)
+        await answer(fast, operation, *args)
+
+    monkeypatch.setattr(fastpath.FastPath, "answer", counted)
+    fast_app, slow_app = _echo_apps(state_dir)
+    with TokenHelper.in_process(fast_app) as helper:
+        token = helper.ekool_tokens("mari", scopes=["users-basic"])["access_token"]
+    bodies = []
+    for app in (fast_app, slow_app):
+        with TestClient(app, base_url=BASE) as http:
+            response = http.get("/user/me/basic", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        bodies.append(response.json())
+    assert answered == ["getMyBasic"]  # the first through the fast path, the second through connexion
+    assert bodies[0] == bodies[1]
+    assert bodies[0]["operation"] == "getMyBasic" and bodies[0]["user"] == bodies[0]["context_user"] == "100001"
+    assert bodies[0]["path"] == "/user/me/basic" and bodies[0]["method"] == "GET"
+
+
+def test_on_an_untested_connexion_the_app_serves_without_its_internals(make_app,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from harness import internals
+
+    monkeypatch.setattr(internals, "version", lambda name: "3.4.0")
+    monkeypatch.setattr(fastpath.FastPath, "answer", lambda *a: pytest.fail("the fast path answered"))
+    with caplog.at_level("WARNING", logger="harness"):
+        app = make_app(validate_responses=False)
+    assert "connexion 3.4.0 is installed" in caplog.text and "tested on connexion 3.3.x" in caplog.text
+    with TokenHelper.in_process(app) as helper:
+        token = helper.ekool_tokens("mari", scopes=["users-basic"])["access_token"]
+        assert helper.client.get("/user/me/basic", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_the_installed_connexion_is_the_tested_minor() -> None:
+    from harness.internals import connexion_internals_problem
+
+    assert connexion_internals_problem() is None

@@ -43,8 +43,8 @@ class ApiPlugin:
     banner: Callable[[Context], list[str]] = lambda ctx: []
     # (label, href) links for the landing page, e.g. the login page with the demo client.
     links: Callable[[Context], list[tuple[str, str]]] = lambda ctx: []
-    # operationId -> "package.module:function": the handler of every operation of the spec.
-    handlers: Mapping[str, str] = field(default_factory=dict)
+    # operationId -> "package.module:function" (or the function itself): the handler of every operation.
+    handlers: Mapping[str, str | Callable[..., Any]] = field(default_factory=dict)
     # security scheme name -> {connexion extension: "package.module:function"}, e.g.
     # {"bearerAuth": {"x-bearerInfoFunc": "..."}}; attached when the spec is loaded, never written in the YAML.
     security: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -58,7 +58,7 @@ class ApiPlugin:
         target = self.handlers.get(operation_id)
         if target is None:
             raise LookupError(f"{self.name}: no handler for operationId {operation_id!r}")
-        return import_target(target)
+        return import_target(target) if isinstance(target, str) else target
 
     def runtime_spec(self) -> dict[str, Any]:
         """The routed spec with this plugin's security functions attached: what connexion and the fast path
