@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
+
 from harness.conformance.config import ConformConfig
 from harness.conformance.ekool_client import EkoolClient
 from harness.conformance.replay import run_replay, select_fixtures
@@ -61,12 +63,17 @@ def _transport_for(api: str, client: Client):
 
 def conform(
     config: ConformConfig, reporter: Reporter | None = None, fixture_paths: list[Path] | None = None,
-    rule_names: list[str] | None = None,
+    rule_names: list[str] | None = None, http: httpx.BaseTransport | None = None,
 ) -> RunResult:
+    """Run the configured phases against the target. `http` sends the rules' and the fixtures' requests through
+    another httpx transport (in process, no socket); the spec phase always goes over the network."""
+    if http is not None and "spec" in config.phases:
+        raise ValueError("the spec phase (schemathesis) sends real HTTP: give it a target URL, or run only the "
+                         "rules and fixtures phases through a transport")
     reporter = reporter or Reporter()
     result = RunResult(target=config.base_url, apis=config.apis)
     started = time.perf_counter()
-    transport = Transport(config.base_url, config.request_timeout)
+    transport = Transport(config.base_url, config.request_timeout, http=http)
     try:
         for api in config.apis:
             client = make_client(api, config, transport)

@@ -59,12 +59,26 @@ def curl_command(request: httpx.Request, secrets: Secrets | None = None) -> str:
     return " ".join((secrets or Secrets()).quote(part) for part in parts)
 
 
+class _Borrowed(httpx.BaseTransport):
+    """Another's httpx transport, shared by the clients of one run and closed by its owner, not by them."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.transport.handle_request(request)
+
+
 class Transport:
-    """An httpx client on one base URL that never follows redirects and records every exchange."""
+    """An httpx client on one base URL that never follows redirects and records every exchange.
+
+    `http` is the httpx transport to send through (default: the network); give one to run in process
+    (`harness.testing.transport.ASGIAppTransport`) or against a mock. The caller keeps closing it.
+    """
 
     def __init__(
         self, base_url: str, timeout: float = 10.0, secrets: Secrets | None = None,
-        exchanges: list[httpx.Response] | None = None,
+        exchanges: list[httpx.Response] | None = None, http: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -72,9 +86,10 @@ class Transport:
         # Shared between transports of one run, so "the last request" spans login and API hosts.
         self.exchanges: list[httpx.Response] = exchanges if exchanges is not None else []
         self._siblings: list[Transport] = []
+        self.http = http
         self.client = httpx.Client(
             base_url=self.base_url, timeout=timeout, follow_redirects=False,
-            event_hooks={"response": [self._remember]},
+            event_hooks={"response": [self._remember]}, transport=_Borrowed(http) if http is not None else None,
         )
 
     def _remember(self, response: httpx.Response) -> None:
@@ -100,14 +115,14 @@ class Transport:
 
     def sibling(self, base_url: str) -> Transport:
         """A transport on another host that shares secrets and the exchange log; closed with this one."""
-        sibling = Transport(base_url, self.timeout, self.secrets, self.exchanges)
+        sibling = Transport(base_url, self.timeout, self.secrets, self.exchanges, self.http)
         self._siblings.append(sibling)
         return sibling
 
     @contextmanager
     def session(self) -> Iterator[Transport]:
         """A transport with its own cookie jar (a fresh "browser") sharing this one's settings."""
-        other = Transport(self.base_url, self.timeout, self.secrets, self.exchanges)
+        other = Transport(self.base_url, self.timeout, self.secrets, self.exchanges, self.http)
         try:
             yield other
         finally:

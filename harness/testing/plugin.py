@@ -3,6 +3,8 @@
 Fixtures:
 - `harness_server`: a live server on a free 127.0.0.1 port for the session; `.url` is its base URL.
 - `harness_mock`: no sockets; `requests` calls to the documented hosts are answered in process.
+- `harness_transport`: no sockets; an `httpx` transport to the in-process app
+  (`httpx.Client(transport=harness_transport, base_url="https://login.ekool.dev")`, any host).
 - `harness_tokens`: ready tokens (Sunbird device token, realm refresh token, eKool tokens).
 Override `harness_base_urls` (a dict like `DEFAULT_BASE_URLS`) to mock other hosts.
 """
@@ -19,6 +21,7 @@ from harness.settings import Settings
 from harness.testing.live import ThreadedServer
 from harness.testing.responses_bridge import DEFAULT_BASE_URLS, HarnessMock
 from harness.testing.tokens import TokenHelper
+from harness.testing.transport import ASGIAppTransport
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +46,12 @@ def harness_base_urls() -> dict[str, str]:
 def harness_mock(harness_app: HarnessApp, harness_base_urls: dict[str, str]) -> Iterator[HarnessMock]:
     with HarnessMock(harness_app, harness_base_urls) as mock:
         yield mock
+
+
+@pytest.fixture
+def harness_transport(harness_app: HarnessApp) -> Iterator[ASGIAppTransport]:
+    with ASGIAppTransport(harness_app) as transport:
+        yield transport
 
 
 @pytest.fixture

@@ -11,8 +11,11 @@ import pytest
 from harness.conformance.config import ConformConfig
 from harness.conformance.runner import conform
 from harness.testing.live import ThreadedServer
+from harness.testing.transport import ASGIAppTransport
 
 from .mutants import MUTANTS, Mutant, TextPlainJson
+
+IN_PROCESS = "http://harness.test"
 
 
 def test_there_are_at_least_ten_covering_both_apis():
@@ -23,8 +26,8 @@ def test_there_are_at_least_ten_covering_both_apis():
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.__name__)
 def test_conform_fails_naming_the_broken_rule(make_app, mutant: type[Mutant]):
-    with ThreadedServer(mutant(make_app())) as server:
-        result = conform(ConformConfig(target=server.url, apis=(mutant.api,), phases=("rules",)))
+    with ASGIAppTransport(mutant(make_app())) as http:  # in process: no socket
+        result = conform(ConformConfig(target=IN_PROCESS, apis=(mutant.api,), phases=("rules",)), http=http)
     failed = sorted({o.rule for o in result.outcomes if not o.passed})
     assert not result.passed
     assert mutant.breaks in failed, f"{mutant.__name__} should break {mutant.breaks}; failed: {failed}"

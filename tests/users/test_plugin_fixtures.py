@@ -92,3 +92,19 @@ def test_landing_page_and_swagger_uis(harness_server):
         assert "swagger-ui" in page.text
         spec = requests.get(f"{harness_server.url}{ui.replace('/ui/', '/openapi.json')}", timeout=10).json()
         assert title.lower() in spec["info"]["title"].lower()
+
+
+def test_httpx_users_get_an_in_process_transport(harness_transport, harness_tokens, no_sockets) -> None:
+    import httpx
+
+    with httpx.Client(transport=harness_transport, base_url="https://staging.open-sunbird.org/api") as http:
+        refreshed = http.post("/auth/v1/refresh/token", data={"refresh_token": harness_tokens.realm_refresh_token()},
+                              headers={"Authorization": f"Bearer {harness_tokens.sunbird_device_token()}"})
+        assert refreshed.status_code == 200 and refreshed.json()["params"]["status"] == "successful"
+        refused = http.post("/auth/v1/refresh/token", data={"refresh_token": "x"})
+        assert refused.status_code == 401 and refused.json() == {"message": "Unauthorized"}
+    with httpx.Client(transport=harness_transport, base_url="https://api-v2.ekool.dev") as http:
+        token = harness_tokens.ekool_tokens(user="mari", scopes=["users-basic"])["access_token"]
+        basic = http.get("/user/me/basic", headers={"Authorization": f"Bearer {token}"})
+        assert basic.status_code == 200 and basic.json()["status"] is True
+        assert http.get("/user/me/roles", headers={"Authorization": f"Bearer {token}"}).status_code == 403
