@@ -6,13 +6,18 @@ talks to the reference only through ASGI, exactly as a proxy in front of a deplo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from harness.asgi import read_body, respond
+from harness.conformance.config import ConformConfig
 from harness.conformance.jwts import gateway_bearer, hs256, unverified
 
 ASGIApp = Any
@@ -231,6 +236,135 @@ class TextPlainJson(Mutant):
         return response
 
 
+class ReturnsAnotherSecret(Mutant):
+    """v1 register answers a secret that is not the one its token is signed with (stable per key)."""
+
+    api, breaks = "sunbird", "register_v1_token_verifies_with_returned_secret"
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if _is_register(request) and "/v1/" in request.path and response.status == 200:
+            body = response.json()
+            body["result"]["secret"] = hashlib.sha256(body["result"]["secret"].encode()).hexdigest()[:32]
+            return response.with_json(body)
+        return response
+
+
+class SignsV2WithAnUnpublishedKey(Mutant):
+    """v2 tokens are signed by an RSA key the JWKS does not publish (same `kid`)."""
+
+    api, breaks = "sunbird", "register_v2_token_verifies_with_target_jwks"
+    KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if _is_register(request) and "/v2/" in request.path and response.status == 200:
+            body = response.json()
+            header, claims = unverified(body["result"]["token"])
+            body["result"]["token"] = jwt.encode(claims, self.KEY, algorithm="RS256", headers={"kid": header["kid"]})
+            return response.with_json(body)
+        return response
+
+
+def _rewrite_refusal(response: Response, status: int, message: str, new_status: int, new_message: str) -> Response:
+    if response.status == status and response.body and json.loads(response.body) == {"message": message}:
+        return Response(new_status, {"content-type": "application/json"},
+                        json.dumps({"message": new_message}).encode())
+    return response
+
+
+class MissingBearerIsForbidden(Mutant):
+    """No bearer (or an undecodable one) gets 403 `Forbidden` instead of 401 `Unauthorized`."""
+
+    api, breaks = "sunbird", "gateway_refuses_missing_or_malformed_bearer"
+
+    async def handle(self, request: Request) -> Response:
+        return _rewrite_refusal(await self.forward(request), 401, "Unauthorized", 403, "Forbidden")
+
+
+class BadSignatureIsUnauthorized(Mutant):
+    """A bearer with a bad signature gets 401 `Unauthorized` instead of 403 `Invalid signature`."""
+
+    api, breaks = "sunbird", "gateway_refuses_bad_signature"
+
+    async def handle(self, request: Request) -> Response:
+        return _rewrite_refusal(await self.forward(request), 403, "Invalid signature", 401, "Unauthorized")
+
+
+class UnknownIssIsBadSignature(Mutant):
+    """A bearer naming no credential is reported as `Invalid signature`."""
+
+    api, breaks = "sunbird", "gateway_refuses_unknown_iss"
+
+    async def handle(self, request: Request) -> Response:
+        return _rewrite_refusal(await self.forward(request), 403, "No credentials found for given 'iss'",
+                                403, "Invalid signature")
+
+
+class StrictBase64Url(Mutant):
+    """The gateway refuses a signature written in standard Base64 (`+ / =`), which Kong accepts."""
+
+    api, breaks = "sunbird", "gateway_accepts_standard_base64_signature"
+
+    async def handle(self, request: Request) -> Response:
+        token = request.bearer or ""
+        if token.count(".") == 2 and any(char in token.rsplit(".", 1)[1] for char in "+/="):
+            return Response(403, {"content-type": "application/json"}, b'{"message": "Invalid signature"}')
+        return await self.forward(request)
+
+
+class RegisterTakesAnyContentType(Mutant):
+    """Register reads any body as JSON, whatever its Content-Type."""
+
+    api, breaks = "sunbird", "register_requires_json_content_type"
+
+    async def handle(self, request: Request) -> Response:
+        if _is_register(request) and not request.headers.get("content-type", "").startswith("application/json"):
+            request = replace(request, headers={**request.headers, "content-type": "application/json"})
+        return await self.forward(request)
+
+
+class RefreshTakesJson(Mutant):
+    """Refresh reads a JSON body as if it were the form."""
+
+    api, breaks = "sunbird", "refresh_requires_form_content_type"
+
+    async def handle(self, request: Request) -> Response:
+        if request.path.endswith("/refresh/token") and request.headers.get("content-type", "").startswith(
+                "application/json"):
+            form = {k: str(v) for k, v in json.loads(request.body or b"{}").items()}
+            request = replace(request, headers={**request.headers,
+                                                "content-type": "application/x-www-form-urlencoded"})
+            request = request.with_form(form)
+        return await self.forward(request)
+
+
+class MissingRefreshTokenIsInvalidGrant(Mutant):
+    """A refresh without `refresh_token` is treated as a bad token (`invalid_grant`), not a bad request."""
+
+    api, breaks = "sunbird", "refresh_requires_refresh_token"
+
+    async def handle(self, request: Request) -> Response:
+        if request.path.endswith("/refresh/token") and request.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded") and "refresh_token" not in request.form:
+            request = request.with_form({**request.form, "refresh_token": "absent"})
+        return await self.forward(request)
+
+
+class RefreshMisstatesExpiry(Mutant):
+    """Refresh answers an `expires_in` an hour longer than the token lives."""
+
+    api, breaks = "sunbird", "refresh_gives_access_token_verifying_with_published_keys"
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if request.path.endswith("/refresh/token") and response.status == 200:
+            body = response.json()
+            body["result"]["expires_in"] += 3600
+            return response.with_json(body)
+        return response
+
+
 # --- eKool ---------------------------------------------------------------------------------------------
 
 def _is_token(request: Request) -> bool:
@@ -360,9 +494,126 @@ class ForeignSignedTokens(Mutant):
         return response
 
 
+def _is_grant(request: Request, grant: str) -> bool:
+    return _is_token(request) and request.form.get("grant_type") == grant
+
+
+def _as_demo_client(request: Request) -> Request:
+    """The token request with the demo client's credentials, whoever sent it."""
+    demo = ConformConfig().ekool
+    return request.with_form({**request.form, "client_id": demo.client_id, "client_secret": demo.client_secret})
+
+
+class UnknownScopeIsBadRequest(Mutant):
+    """An unknown scope at authorize gets a 400 JSON error instead of the error redirect."""
+
+    api, breaks = "ekool", "authorize_redirects_unknown_scope_as_error"
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if request.path == "/oauth/authorize" and "error=invalid_scope" in response.headers.get("location", ""):
+            body = {"error": "invalid_scope", "error_description": "The requested scope is invalid.",
+                    "message": "The requested scope is invalid."}
+            return Response(400, {"content-type": "application/json"}, json.dumps(body).encode())
+        return response
+
+
+class CodeForAnyClient(Mutant):
+    """Any authenticated client can exchange any code (the code's client is not checked)."""
+
+    api, breaks = "ekool", "code_is_bound_to_client"
+
+    async def handle(self, request: Request) -> Response:
+        return await self.forward(_as_demo_client(request) if _is_grant(request, "authorization_code") else request)
+
+
+class CodeForAnyRedirectUri(Mutant):
+    """A code is redeemed whatever `redirect_uri` the exchange names (the issued one is put back)."""
+
+    api, breaks = "ekool", "code_is_bound_to_redirect_uri"
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app)
+        self.issued_for: dict[str, str] = {}
+
+    async def handle(self, request: Request) -> Response:
+        code = request.form.get("code") if _is_grant(request, "authorization_code") else None
+        if code in self.issued_for:
+            request = request.with_form({**request.form, "redirect_uri": self.issued_for[code]})
+        response = await self.forward(request)
+        location = urlsplit(response.headers.get("location", ""))
+        issued = dict(parse_qsl(location.query)).get("code")
+        if issued:
+            self.issued_for[issued] = urlunsplit(location._replace(query=""))
+        return response
+
+
+class RefreshForAnyClient(Mutant):
+    """Any authenticated client can use any refresh token."""
+
+    api, breaks = "ekool", "refresh_token_is_bound_to_client"
+
+    async def handle(self, request: Request) -> Response:
+        return await self.forward(_as_demo_client(request) if _is_grant(request, "refresh_token") else request)
+
+
+class RefreshIgnoresScope(Mutant):
+    """A refresh asking for more scopes than granted is served (the `scope` parameter is ignored)."""
+
+    api, breaks = "ekool", "refresh_refuses_wider_scope"
+
+    async def handle(self, request: Request) -> Response:
+        if _is_grant(request, "refresh_token"):
+            request = request.with_form({k: v for k, v in request.form.items() if k != "scope"})
+        return await self.forward(request)
+
+
+class IgnoresClientSecret(Mutant):
+    """The token endpoint checks the client id but not its secret."""
+
+    api, breaks = "ekool", "token_rejects_wrong_client_secret"
+
+    async def handle(self, request: Request) -> Response:
+        demo = ConformConfig().ekool
+        if _is_token(request) and request.form.get("client_id") == demo.client_id:
+            request = _as_demo_client(request)
+        return await self.forward(request)
+
+
+class ServesWithoutToken(Mutant):
+    """A resource asked without any `Authorization` is served with an empty answer."""
+
+    api, breaks = "ekool", "resource_requires_token"
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "GET" and request.path.startswith(("/generaldata", "/user/me/")) \
+                and "authorization" not in request.headers:
+            return Response(200, {"content-type": "application/json"},
+                            json.dumps({"status": True, "meta": [], "data": {}}).encode())
+        return await self.forward(request)
+
+
+class ErrorsWithoutMessage(Mutant):
+    """JSON error bodies lack league's `message` copy of `error_description`."""
+
+    api, breaks = "ekool", "error_bodies_carry_error_description_message"
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if response.status >= 400 and response.headers.get("content-type", "").startswith("application/json"):
+            body = response.json()
+            if isinstance(body, dict) and "message" in body:
+                body.pop("message")
+                return response.with_json(body)
+        return response
+
+
 MUTANTS: tuple[type[Mutant], ...] = (
     DropsResmsgid, NewSecretEveryTime, AcceptsAlgNone, IgnoresAcl, WrongStatusForBadKey,
-    CrashesOnGarbageRefreshToken, TextPlainJson,
+    CrashesOnGarbageRefreshToken, TextPlainJson, ReturnsAnotherSecret, SignsV2WithAnUnpublishedKey,
+    MissingBearerIsForbidden, BadSignatureIsUnauthorized, UnknownIssIsBadSignature, StrictBase64Url,
+    RegisterTakesAnyContentType, RefreshTakesJson, MissingRefreshTokenIsInvalidGrant, RefreshMisstatesExpiry,
     OpenRedirect, DropsState, ReusableCode, NoRefreshRotation, IgnoresPkce, IgnoresScopes, CachableTokens,
-    ForeignSignedTokens,
+    ForeignSignedTokens, UnknownScopeIsBadRequest, CodeForAnyClient, CodeForAnyRedirectUri, RefreshForAnyClient,
+    RefreshIgnoresScope, IgnoresClientSecret, ServesWithoutToken, ErrorsWithoutMessage,
 )
