@@ -7,10 +7,12 @@ schemathesis engine; the harness supplies authentication the way a real client g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
@@ -20,6 +22,7 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from harness.conformance.config import ConformConfig
 from harness.conformance.ekool_client import RESOURCE_SCOPES, EkoolClient
 from harness.conformance.results import Outcome
+from harness.conformance.rules import ResponseJudge, rules_for, spec_ops
 from harness.conformance.sunbird_client import CALLER_FOR_CONSUMER, REFRESH, SunbirdClient
 from harness.specs import load_spec, operations
 
@@ -119,6 +122,56 @@ def _schemathesis_config(config: ConformConfig, base_url: str, spec: dict[str, A
     return SchemathesisConfig.from_dict(data)
 
 
+# rule name -> (the operations it judges in the running schema phase, its judgement)
+_ACTIVE_JUDGES: dict[str, tuple[frozenset[tuple[str, str]], ResponseJudge]] = {}
+_REGISTERED_CHECKS: set[str] = set()
+
+
+def _as_httpx(response: Any) -> httpx.Response:
+    headers = [(name, value) for name, values in response.headers.items() for value in values]
+    return httpx.Response(response.status_code, headers=headers, content=response.content)
+
+
+def _judges(check_name: str, operation: Any) -> bool:
+    """False for a harness rule's check on an operation the rule is not about (it judged nothing there)."""
+    if check_name not in _REGISTERED_CHECKS:
+        return True
+    active = _ACTIVE_JUDGES.get(check_name)
+    return active is not None and operation is not None and (operation.method.upper(), operation.path) in active[0]
+
+
+def _named_check(name: str) -> Callable[[Any, Any, Any], None]:
+    def check(ctx: Any, response: Any, case: Any) -> None:
+        active = _ACTIVE_JUDGES.get(name)
+        if active is not None and (case.method.upper(), case.operation.path) in active[0]:
+            active[1](_as_httpx(response))
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = f"harness rule {name}, on every generated case of its operations"
+    return check
+
+
+@contextmanager
+def response_rules_as_checks(api: str, spec: dict[str, Any]) -> Iterator[None]:
+    """While the schema phase runs, the API's single-response rules are schemathesis checks named after them,
+    judging the responses of the operations each rule is about (outside a run they judge nothing)."""
+    names = []
+    for rule in rules_for(api):
+        if rule.each_response is None:
+            continue
+        chosen = frozenset((op.method, op.path) for op in rule.selector(spec_ops(spec)) if not op.missing)
+        _ACTIVE_JUDGES[rule.name] = (chosen, rule.each_response)
+        names.append(rule.name)
+        if rule.name not in _REGISTERED_CHECKS:
+            schemathesis.check(_named_check(rule.name))
+            _REGISTERED_CHECKS.add(rule.name)
+    try:
+        yield
+    finally:
+        for name in names:
+            _ACTIVE_JUDGES.pop(name, None)
+
+
 def _operation_id(operation: Any) -> str | None:
     raw = getattr(getattr(operation, "definition", None), "raw", None)
     return raw.get("operationId") if isinstance(raw, dict) else None
@@ -142,6 +195,8 @@ class _Tally:
             label = operation.label if operation is not None else recorder.label
             name = _operation_id(operation) or label
             for check in checks:
+                if not _judges(check.name, operation):
+                    continue
                 outcome = self.results.setdefault((name, check.name), Outcome(
                     phase="spec", api=self.api, rule=check.name, operation=name, passed=True,
                     source=CHECK_SOURCE.format(api=self.api), endpoint=label if operation is not None else ""))
@@ -166,6 +221,14 @@ def run_schema_phase(
 ) -> SchemaRun:
     """Every phase and check of schemathesis over `openapi/<api>.yaml` against the target."""
     tally = _Tally(api)
+    with response_rules_as_checks(api, load_spec(api)):
+        _run(api, config, client, on_cases, tally)
+    tally.run.outcomes = sorted(tally.results.values(), key=lambda o: (o.operation, o.rule))
+    return tally.run
+
+
+def _run(api: str, config: ConformConfig, client: SunbirdClient | EkoolClient, on_cases: Callable[[int], None],
+         tally: _Tally) -> None:
     for base_url, narrow in _base_urls(api, config):
         raw = load_spec(api)
         schema = schemathesis.openapi.from_dict(raw, config=_schemathesis_config(config, base_url, raw))
@@ -183,5 +246,3 @@ def run_schema_phase(
                                                      event.payload.transitions_total)
             elif isinstance(event, events.FatalError):
                 raise RuntimeError(f"schemathesis could not run on {api}: {event.exception}") from event.exception
-    tally.run.outcomes = sorted(tally.results.values(), key=lambda o: (o.operation, o.rule))
-    return tally.run

@@ -67,3 +67,22 @@ def test_the_cli_exits_non_zero_and_prints_the_rule(make_app, tmp_path):
     assert "json_bodies_come_with_json_content_type" in result.stdout
     assert "reproduce: curl" in result.stdout
     assert 'name="json_bodies_come_with_json_content_type"' in (tmp_path / "j.xml").read_text()
+
+
+SINGLE_RESPONSE_RULES = {"json_bodies_come_with_json_content_type", "token_responses_are_no_store",
+                         "error_bodies_carry_error_description_message"}
+
+
+def test_the_single_response_rules_are_also_checks_of_every_generated_case() -> None:
+    assert {r.name for api in APIS for r in rules_for(api) if r.each_response} == SINGLE_RESPONSE_RULES
+
+
+@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.breaks in SINGLE_RESPONSE_RULES], ids=lambda m: m.__name__)
+def test_the_spec_phase_catches_a_single_response_rule_broken(make_app, mutant: type[Mutant]) -> None:
+    with ThreadedServer(mutant(make_app())) as server:  # schemathesis sends real HTTP
+        result = conform(ConformConfig(target=server.url, apis=(mutant.api,), phases=("spec",), max_examples=5,
+                                       seed=1))
+    failed = {(o.rule, o.operation) for o in result.outcomes if not o.passed}
+    assert any(rule == mutant.breaks for rule, _ in failed), sorted(failed)
+    judged = {o.operation for o in result.outcomes if o.rule == mutant.breaks}
+    assert judged and "getJwks" not in judged  # only the operations the rule is about

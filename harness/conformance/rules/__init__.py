@@ -82,12 +82,18 @@ def either(*selectors: Selector) -> Selector:
     return select
 
 
+ResponseJudge = Callable[[Any], None]  # one httpx.Response of the rule's operations; raises AssertionError
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
     api: str
     func: RuleFunc
     selector: Selector
+    # Rules that judge a single response also name that judgement: the schema phase applies it to every
+    # generated case of the rule's operations, as a schemathesis check named like the rule.
+    each_response: ResponseJudge | None = None
 
     @property
     def summary(self) -> str:
@@ -104,11 +110,12 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(api: str, selector: Selector) -> Callable[[RuleFunc], RuleFunc]:
-    """Register a rule of `api` checked on the operations `selector` picks from the spec."""
+def rule(api: str, selector: Selector, each_response: ResponseJudge | None = None) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule of `api` checked on the operations `selector` picks from the spec; `each_response`, when
+    the rule judges single responses, is that judgement (also run on every generated case)."""
 
     def register(func: RuleFunc) -> RuleFunc:
-        RULES.append(Rule(name=func.__name__, api=api, func=func, selector=selector))
+        RULES.append(Rule(name=func.__name__, api=api, func=func, selector=selector, each_response=each_response))
         return func
 
     return register

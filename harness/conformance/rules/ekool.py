@@ -219,7 +219,14 @@ def access_token_verifies_and_carries_granted_scopes(client: EkoolClient, op: Op
            f"exp - iat = {claims['exp'] - claims['iat']}, expires_in = {body.get('expires_in')!r}")
 
 
-@rule("ekool", at("POST", TOKEN))
+def _no_store(response: httpx.Response) -> None:
+    cache_control = response.headers.get("cache-control", "")
+    expect("no-store" in cache_control, f"{response.status_code} answer has Cache-Control {cache_control!r}")
+    expect(response.headers.get("pragma") == "no-cache",
+           f"{response.status_code} answer has Pragma {response.headers.get('pragma')!r}")
+
+
+@rule("ekool", at("POST", TOKEN), each_response=_no_store)
 def token_responses_are_no_store(client: EkoolClient, op: Operation) -> None:
     """Token answers, success and error alike, carry `Cache-Control: no-store` and `Pragma: no-cache`.
 
@@ -228,10 +235,7 @@ def token_responses_are_no_store(client: EkoolClient, op: Operation) -> None:
     success = client.exchange(client.code())
     error = client.login.post(TOKEN, data={"grant_type": "password"})
     for response in (success, error):
-        cache_control = response.headers.get("cache-control", "")
-        expect("no-store" in cache_control, f"{response.status_code} answer has Cache-Control {cache_control!r}")
-        expect(response.headers.get("pragma") == "no-cache",
-               f"{response.status_code} answer has Pragma {response.headers.get('pragma')!r}")
+        _no_store(response)
 
 
 @rule("ekool", RESOURCE_OPS)
@@ -262,7 +266,14 @@ def resource_requires_its_scope(client: EkoolClient, op: Operation) -> None:
     _status(client.resource(op.path, client.tokens(scopes=(needed,))["access_token"]), 200)
 
 
-@rule("ekool", either(at("GET", AUTHORIZE), at("POST", TOKEN), RESOURCE_OPS))
+def _json_error_body_is_leagues(response: httpx.Response) -> None:
+    """A 4xx JSON answer is league's error body."""
+    media = response.headers.get("content-type", "").split(";")[0].strip()
+    if 400 <= response.status_code < 500 and media == "application/json":
+        _check_error_body(response)
+
+
+@rule("ekool", either(at("GET", AUTHORIZE), at("POST", TOKEN), RESOURCE_OPS), each_response=_json_error_body_is_leagues)
 def error_bodies_carry_error_description_message(client: EkoolClient, op: Operation) -> None:
     """JSON errors have `error`, `error_description`, optional `hint`, then `message` = `error_description`.
 
