@@ -48,9 +48,11 @@ serve: install
 
 lint: install-test
 	$(VENV)/bin/ruff check harness tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 test: system-tools install-test node
 	$(VENV)/bin/ruff check harness tests bench
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 clean:

@@ -32,7 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bench import profiling
 from bench.common import REPO, Driver, Measurement, Request, best_driver, harness_serve, prism_mock
 from harness.testing.live import child_pids
-from harness.testing.tokens import TokenHelper, gateway_bearer
+from harness.testing.sunbird import gateway_bearer
+from harness.testing.tokens import TokenHelper
 
 GOALS = {"ratio_to_prism": 1.5, "p99_ms": 25.0, "rs256_share_of_bare": 0.8, "start_seconds": 0.5}
 DEVICE_KEY = "bench-device-0001"

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from bench.common import REPO, prism_mock
-from harness.conformance.config import ConformConfig, SunbirdConfig
+from harness.conformance.config import ConformConfig
 from harness.conformance.results import failures
 from harness.conformance.runner import conform
 from harness.specs import spec_path
@@ -26,8 +26,8 @@ RESULTS = REPO / "bench" / "results"
 
 def run(api: str, max_examples: int, seed: int) -> dict[str, object]:
     with prism_mock(spec_path(api)) as prism:
-        config = ConformConfig(target=prism.url, apis=(api,), max_examples=max_examples, seed=seed,
-                               sunbird=replace(SunbirdConfig(), prefix=""))
+        config = ConformConfig(target=prism.url, apis=(api,), max_examples=max_examples, seed=seed)
+        config = config.with_section("sunbird", replace(config.sunbird, prefix=""))
         result = conform(config)
     failed: dict[str, list[str]] = defaultdict(list)
     for outcome in failures(result.outcomes):

@@ -32,9 +32,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from bench.common import harness_serve, percentile
-from harness.testing.tokens import EKOOL_DEMO_CLIENT, TokenHelper
+from harness.conformance.config import ConformConfig
+from harness.testing.tokens import TokenHelper
 
 AUTO_LOGIN_USER = "mari"
+EKOOL_DEMO_CLIENT = (ConformConfig().ekool.client_id, ConformConfig().ekool.client_secret)
 REFRESH_PATH = "/api/auth/v1/refresh/token"
 EKOOL_RESOURCES = ("/generaldata", "/user/me/basic", "/user/me/roles", "/user/me/schools", "/user/me/children")
 SAMPLE_LIMIT = 20

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from harness.apis import ApiPlugin
+    from harness.plugins import ApiPlugin
     from harness.runtime import Context
     from harness.server import HarnessApp
 
@@ -19,14 +19,13 @@ def banner_lines(application: HarnessApp) -> list[str]:
 
 def state_banner_lines(ctx: Context, plugins: Sequence[ApiPlugin]) -> list[str]:
     """The banner from the state alone (no app needed: the parent of `--workers N` never builds one)."""
-    from harness.server import docs_prefix
 
     base = ctx.settings.base_url
     lines = [f"Harness listening on {base}  (state: {ctx.store.state_dir})", f"  landing page   {base}/",
              f"  JWKS           {base}/.well-known/jwks.json"]
     for plugin in plugins:
         mounts = ", ".join(f"{base}{bp or '/'}" for bp in plugin.base_paths)
-        lines.append(f"  {plugin.name:<14} {mounts}   docs: {base}{docs_prefix(plugin)}/ui/")
+        lines.append(f"  {plugin.name:<14} {mounts}   docs: {base}{plugin.docs_prefix}/ui/")
     for plugin in plugins:
         extra = plugin.banner(ctx)
         if extra:

@@ -71,10 +71,10 @@ def serve(
     fast_path: Annotated[bool, typer.Option(
         help="Answer valid requests to the hot operations without connexion's per-request rebuilds.")] = True,
 ) -> None:
-    """Start the reference Sunbird and eKool servers on one port."""
+    """Start the reference server of every registered API on one port."""
     import uvicorn
 
-    from harness.apis import load_plugins
+    from harness.plugins import load_plugins
     from harness.server import initialize_state
     from harness.store import StateDirError
 
@@ -155,7 +155,10 @@ def postman_export(
         typer.echo(f"wrote {path}")
 
 
-APIS = ("sunbird", "ekool")
+def _checked_apis() -> tuple[str, ...]:
+    from harness.conformance.apis import checked_api_names
+
+    return checked_api_names()
 
 
 def _load_conform_config(config_file: Path | None, target: str | None, **overrides: object) -> ConformConfig:
@@ -183,7 +186,7 @@ def _finish_run(result: RunResult, junit_xml: Path | None, json_path: Path | Non
 @app.command()
 def conform(
     target: Annotated[str | None, typer.Option(help="Base URL of the deployment to check.")] = None,
-    api: Annotated[str, typer.Option(help="sunbird, ekool or all.")] = "all",
+    api: Annotated[str, typer.Option(help="An API's name (the registered ones) or all.")] = "all",
     config: Annotated[Path | None, typer.Option(
         "--config", help="TOML file with the deployment's credentials (see conformance.example.toml).")] = None,
     max_examples: Annotated[int | None, typer.Option(min=1, help="schemathesis examples per operation.")] = None,
@@ -199,14 +202,15 @@ def conform(
     from harness.conformance.runner import PHASE_NAMES
     from harness.conformance.runner import conform as run_conform
 
-    if api not in (*APIS, "all"):
-        console.print(f"[red]error:[/] --api must be sunbird, ekool or all, not {api!r}")
+    known = _checked_apis()
+    if api not in (*known, "all"):
+        console.print(f"[red]error:[/] --api must be {', '.join(known)} or all, not {api!r}")
         raise typer.Exit(2)
     chosen_phases = tuple(p.strip() for p in phases.split(",")) if phases else None
     if chosen_phases and not set(chosen_phases) <= set(PHASE_NAMES):
         console.print(f"[red]error:[/] --phases takes {', '.join(PHASE_NAMES)}")
         raise typer.Exit(2)
-    settings = _load_conform_config(config, target, apis=APIS if api == "all" else (api,),
+    settings = _load_conform_config(config, target, apis=known if api == "all" else (api,),
                                     max_examples=max_examples, seed=seed, phases=chosen_phases)
     result = run_conform(settings, ConsoleReporter(console), rule_names=rule or None)
     _finish_run(result, junit_xml, json_path)
@@ -228,9 +232,11 @@ def replay(
     if missing:
         console.print(f"[red]error:[/] no such fixture file: {', '.join(missing)}")
         raise typer.Exit(2)
-    apis = tuple(a for a in APIS if not fixtures or any(p.resolve().parent.name == a for p in fixtures))
+    known = _checked_apis()
+    apis = tuple(a for a in known if not fixtures or any(p.resolve().parent.name == a for p in fixtures))
     if not apis:
-        console.print("[red]error:[/] fixture files must live in a directory named sunbird/ or ekool/")
+        console.print(f"[red]error:[/] fixture files must live in a directory named after an API "
+                      f"({', '.join(f'{name}/' for name in known)})")
         raise typer.Exit(2)
     settings = _load_conform_config(config, target, apis=apis, phases=("fixtures",))
     result = run_conform(settings, ConsoleReporter(console),

@@ -38,9 +38,9 @@ from connexion.security import AbstractSecurityHandler, OAuthSecurityHandler
 from connexion.utils import get_function_from_name, inspect_function_arguments
 from jsonschema import Draft4Validator
 
-from harness.apis import ON_EVENT_LOOP, ApiPlugin
 from harness.asgi import read_body, replay
-from harness.specs import operations, resolve_refs
+from harness.plugins import ON_EVENT_LOOP, ApiPlugin
+from harness.specs import operations, resolve_refs, runtime_spec
 
 ErrorResponder = Callable[[Any, Exception], Awaitable[Any]]
 JSON = "application/json"
@@ -196,7 +196,7 @@ def routes(plugins: list[ApiPlugin], bound: dict[tuple[str, str], Any] | None = 
     left to connexion."""
     table: list[Route] = []
     for plugin in plugins:
-        spec = plugin.runtime_spec()
+        spec = runtime_spec(plugin)
         found = set()
         for method, path, operation in operations(spec):
             fast = None

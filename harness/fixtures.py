@@ -31,9 +31,8 @@ from typing import Any
 
 import yaml
 
-from harness import contract
+from harness import plugins
 
-FIXTURE_DIR = contract.fixture_dir()
 _VAR = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 
 
@@ -87,9 +86,11 @@ def load_fixture(path: Path) -> Fixture:
     )
 
 
-def load_fixtures(api: str, directory: Path = FIXTURE_DIR) -> list[Fixture]:
-    """Every exchange fixture of one API (demo-data files under `demo/` are not exchanges)."""
-    return [load_fixture(p) for p in sorted((directory / api).glob("*.yaml"))]
+def load_fixtures(api: str, directory: Path | None = None) -> list[Fixture]:
+    """Every exchange fixture of one API (demo-data files under `demo/` are not exchanges): the plugin's own,
+    or those in `<directory>/<api>/`."""
+    folder = directory / api if directory is not None else plugins.get(api).fixture_dir
+    return [load_fixture(p) for p in sorted(folder.glob("*.yaml"))]
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:

@@ -8,17 +8,16 @@ from typing import TYPE_CHECKING
 from starlette.responses import HTMLResponse
 
 if TYPE_CHECKING:
-    from harness.apis import ApiPlugin
+    from harness.plugins import ApiPlugin
     from harness.runtime import Context
 
 
 def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
-    from harness.server import docs_prefix
     from harness.specs import load_spec
 
     items = []
     for plugin in plugins:
-        docs = docs_prefix(plugin)
+        docs = plugin.docs_prefix
         links = f'<a href="{docs}/ui/">Swagger UI</a> · <a href="{docs}/openapi.json">openapi.json</a>'
         links += "".join(
             f' · <a href="{html.escape(href)}">{html.escape(label)}</a>' for label, href in plugin.links(ctx)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from harness.apis import ApiPlugin
+    from harness.plugins import ApiPlugin
 
 
 def reached_origin(request: Request) -> str:

@@ -7,9 +7,10 @@ handler, so `current()` works in sync and async handlers alike, with several app
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from harness.clock import Clock
 from harness.crypto.keys import KeyRing
 from harness.settings import Settings
 from harness.store import Store
@@ -22,6 +23,7 @@ class Context:
     settings: Settings
     store: Store
     keys: KeyRing
+    clock: Clock = field(default_factory=Clock)
 
 
 _scope_var: ContextVar[dict[str, Any]] | None = None

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness import runtime
-from harness.apis import ON_EVENT_LOOP, ApiPlugin, load_plugins
 from harness.crypto.keys import KeyRing
 from harness.internals import connexion_internals_problem
 from harness.logs import install_access_log_redaction
+from harness.plugins import ON_EVENT_LOOP, ApiPlugin, load_plugins
 from harness.runtime import Context
 from harness.settings import Settings
-from harness.specs import API_NAMES, SPEC_DIR
+from harness.specs import runtime_spec
 from harness.store import Store
 
 if TYPE_CHECKING:
@@ -38,20 +38,13 @@ log = logging.getLogger("harness")
 _SLASHES = re.compile(r"/{2,}")
 
 
-def docs_prefix(plugin: ApiPlugin) -> str:
-    """Where an API's Swagger UI and openapi.json live: its first non-root mount, else `/<api>`.
-
-    Connexion keeps one docs router per base path, so two APIs at the root cannot both serve docs there.
-    """
-    return next((bp for bp in plugin.base_paths if bp), f"/{plugin.name}")
-
-
 def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin]) -> None:
     for plugin in plugins:
-        keys.ensure(plugin.key_ids)
+        keys.ensure(plugin.key_ids())
         with store.transaction() as tx:
-            if plugin.ddl:
-                for statement in plugin.ddl.split(";"):
+            ddl = plugin.ddl()
+            if ddl:
+                for statement in ddl.split(";"):
                     if statement.strip():
                         tx.execute(statement)
             seeded = tx.execute("SELECT 1 FROM meta WHERE name = ?", (f"seeded:{plugin.name}",)).fetchone()
@@ -160,11 +153,11 @@ def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.As
     from starlette.exceptions import HTTPException
 
     app = connexion.AsyncApp(
-        "harness", specification_dir=str(SPEC_DIR), validate_responses=settings.validate_responses
+        "harness", validate_responses=settings.validate_responses
     )
     for plugin in plugins:
-        spec = plugin.runtime_spec()
-        docs = docs_prefix(plugin)
+        spec = runtime_spec(plugin)
+        docs = plugin.docs_prefix
         for base_path in plugin.base_paths:
             if docs.startswith(base_path) and (base_path or docs not in plugin.base_paths):
                 # the UI only: the spec it loads is served by `HarnessApp` (harness.published), never connexion's
@@ -222,8 +215,8 @@ class HarnessApp:
         specs = []
         for plugin in plugins:
             as_json, as_yaml = spec_endpoints(plugin)
-            specs += [Route(f"{docs_prefix(plugin)}/openapi.json", as_json, methods=["GET"]),
-                      Route(f"{docs_prefix(plugin)}/openapi.yaml", as_yaml, methods=["GET"])]
+            specs += [Route(f"{plugin.docs_prefix}/openapi.json", as_json, methods=["GET"]),
+                      Route(f"{plugin.docs_prefix}/openapi.yaml", as_yaml, methods=["GET"])]
         self.router = Router(
             routes=[
                 Route("/__harness/health", health, methods=["GET"]),
@@ -248,7 +241,7 @@ class HarnessApp:
         await self.router(scope, receive, send)
 
 
-def initialize_state(settings: Settings, apis: tuple[str, ...] = API_NAMES) -> Context:
+def initialize_state(settings: Settings, apis: tuple[str, ...] | None = None) -> Context:
     """Open the store, make sure every signing key exists, create the tables and seed the demo data once.
 
     Cheap (no connexion): what `harness serve` needs before its workers start and to print the banner.
@@ -259,7 +252,7 @@ def initialize_state(settings: Settings, apis: tuple[str, ...] = API_NAMES) -> C
     return Context(settings=settings, store=store, keys=keys)
 
 
-def create_app(settings: Settings | None = None, apis: tuple[str, ...] = API_NAMES) -> HarnessApp:
+def create_app(settings: Settings | None = None, apis: tuple[str, ...] | None = None) -> HarnessApp:
     settings = settings or Settings()
     return build_app(initialize_state(settings, apis), load_plugins(apis))
 

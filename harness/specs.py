@@ -9,22 +9,19 @@ from typing import Any
 
 import yaml
 
-from harness import contract
+from harness import plugins
 
 # connexion, openapi-spec-validator and referencing are imported where they are used: loading a spec for
 # state initialisation or the banner must not pay for them (about 0.2 s of start-up).
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is ~10x faster when built in
 
-SPEC_DIR = contract.spec_dir()
-API_NAMES: tuple[str, ...] = ("sunbird", "ekool")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def spec_path(name: str) -> Path:
-    if name not in API_NAMES:
-        raise KeyError(f"unknown API {name!r}; known: {', '.join(API_NAMES)}")
-    return SPEC_DIR / f"{name}.yaml"
+    """The spec file of the API `name` (KeyError names the registered APIs)."""
+    return plugins.get(name).spec_file
 
 
 @cache
@@ -58,6 +55,19 @@ def routed_spec(name: str) -> dict[str, Any]:
     spec = load_spec(name)
     paths = spec.get("paths", {})
     spec["paths"] = {path: paths[path] for path in sort_routes(list(paths))}
+    return spec
+
+
+def runtime_spec(plugin: plugins.ApiPlugin) -> dict[str, Any]:
+    """The routed spec with the plugin's security functions attached: what connexion and the fast path load.
+    It names Python functions, so it is never published (see `harness.published`)."""
+    spec = routed_spec(plugin.name)
+    schemes = spec.get("components", {}).get("securitySchemes", {})
+    for scheme, functions in plugin.security.items():
+        if scheme not in schemes:
+            raise LookupError(f"{plugin.name}: security scheme {scheme!r} is not in the spec")
+        # connexion resolves these with `get_function_from_name`, which takes a dotted path
+        schemes[scheme].update({key: target.replace(":", ".") for key, target in functions.items()})
     return spec
 
 

@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.conformance import jwts
 from harness.conformance.config import ConformConfig
-from harness.conformance.ekool_client import EkoolClient, Pkce
-from harness.conformance.sunbird_client import SunbirdClient
+from harness.conformance.ekool.client import EkoolClient, Pkce
+from harness.conformance.sunbird.client import SunbirdClient
 from harness.conformance.transport import Transport
 from harness.server import HarnessApp, create_app
 from harness.settings import Settings

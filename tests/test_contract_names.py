@@ -13,8 +13,8 @@ import yaml
 from starlette.testclient import TestClient
 
 from harness import contract
-from harness.apis import load_plugins
-from harness.server import HarnessApp, docs_prefix
+from harness.plugins import load_plugins
+from harness.server import HarnessApp
 from harness.specs import load_spec, operation_ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +126,8 @@ def test_published_spec_names_the_server_the_client_reached_first(client: TestCl
 
 def test_the_swagger_ui_loads_the_published_spec(client: TestClient) -> None:
     for plugin in load_plugins():
-        page = client.get(f"{docs_prefix(plugin)}/ui/")
-        assert page.status_code == 200 and f"{docs_prefix(plugin)}/openapi.json" in page.text
+        page = client.get(f"{plugin.docs_prefix}/ui/")
+        assert page.status_code == 200 and f"{plugin.docs_prefix}/openapi.json" in page.text
 
 
 def test_the_package_finds_its_contract_through_one_lookup() -> None:

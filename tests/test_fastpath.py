@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from harness import authtoken, fastpath
-from harness.apis import ApiPlugin
 from harness.crypto.memo import VerifiedMemo
 from harness.crypto.tokens import b64url_decode, sign_rs256
+from harness.plugins import ApiPlugin
 from harness.server import create_app
 from harness.settings import Settings
-from harness.testing.tokens import TokenHelper, gateway_bearer
+from harness.testing.sunbird import gateway_bearer
+from harness.testing.tokens import TokenHelper
 
 BASE = "http://127.0.0.1:8000"
 VOLATILE = {"ets", "ts", "resmsgid", "timestamp"}
@@ -243,7 +244,7 @@ def test_resource_answers_agree(pair: Pair) -> None:
 
 def test_a_remembered_token_is_still_refused_once_revoked_or_expired(make_app) -> None:
     """The verified-token memo keeps signatures, not decisions: revocation and `exp` are checked every time."""
-    app = make_app(validate_responses=False, ekool_access_ttl=2)
+    app = make_app(validate_responses=False)  # a 7-day token: the clock, not a sleep, ends it
     with TokenHelper.in_process(app) as helper:
         first = helper.ekool_tokens("mari")
         bearer = {"Authorization": f"Bearer {first['access_token']}"}
@@ -258,7 +259,7 @@ def test_a_remembered_token_is_still_refused_once_revoked_or_expired(make_app) -
         bearer = {"Authorization": f"Bearer {second['access_token']}"}
         assert helper.client.get("/user/me/basic", headers=bearer).status_code == 200
         exp = json.loads(b64url_decode(second["access_token"].split(".")[1]))["exp"]
-        time.sleep(max(0.0, exp - time.time()) + 0.05)
+        app.ctx.clock.set_to(exp)  # the token's last instant: exp <= now is expired (no leeway)
         expired = helper.client.get("/user/me/basic", headers=bearer)
         assert (expired.status_code, expired.json()["hint"]) == (401, "Access token could not be verified")
 

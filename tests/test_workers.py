@@ -23,9 +23,14 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.conformance.config import ConformConfig
 from harness.store import DB_NAME
 from harness.testing.live import ProcessServer, child_pids
-from harness.testing.tokens import EKOOL_DEMO_CLIENT, EKOOL_REDIRECT_URI, TokenHelper, gateway_bearer
+from harness.testing.sunbird import gateway_bearer
+from harness.testing.tokens import TokenHelper
+
+_DEMO = ConformConfig().ekool
+EKOOL_DEMO_CLIENT, EKOOL_REDIRECT_URI = (_DEMO.client_id, _DEMO.client_secret), _DEMO.redirect_uri
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to tell workers apart")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.apis import on_event_loop
+from harness.plugins import on_event_loop
 from harness.runtime import current
 
 

@@ -22,9 +22,9 @@ import httpx
 import yaml
 
 from harness.asgi import read_body, respond
-from harness.conformance import jwts
+from harness.conformance.apis import for_api
 from harness.conformance.config import ConformConfig
-from harness.specs import API_NAMES, load_spec
+from harness.specs import load_spec
 from harness.specs import operations as spec_operations
 
 REDACTED = "<redacted>"
@@ -38,46 +38,42 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class OperationIndex:
-    """Which API and operation a request path belongs to, from the specs' path templates."""
+    """Which API and operation a request path belongs to, from the specs' path templates under each API's
+    prefixes (longest first)."""
 
-    def __init__(self, sunbird_prefix: str) -> None:
-        self.prefix = sunbird_prefix
-        self.entries: list[tuple[str, str, re.Pattern[str], str]] = []
-        for api in API_NAMES:
+    def __init__(self, config: ConformConfig) -> None:
+        self.entries: list[tuple[str, str, str, re.Pattern[str], str]] = []
+        for api in config.apis:
+            prefixes = sorted(for_api(api).prefixes(getattr(config, api)), key=len, reverse=True)
             for method, path, op in spec_operations(load_spec(api)):
                 pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "$")
-                self.entries.append((api, method, pattern, op.get("operationId", "")))
+                for prefix in prefixes:
+                    self.entries.append((api, prefix, method, pattern, op.get("operationId", "")))
 
     def find(self, method: str, path: str) -> tuple[str, str]:
         """(api, operationId); ("unknown", "") for paths no spec has."""
         path = _SLASHES.sub("/", path)
-        candidates = [path]
-        if self.prefix and path.startswith(self.prefix + "/"):
-            candidates.append(path[len(self.prefix):])
-        for candidate in candidates:
-            for api, op_method, pattern, operation_id in self.entries:
-                if op_method == method and pattern.match(candidate):
-                    return api, operation_id
+        for api, prefix, op_method, pattern, operation_id in self.entries:
+            if op_method == method and path.startswith(prefix) and pattern.match(path[len(prefix):]):
+                return api, operation_id
         return "unknown", ""
+
+
+# Secret form fields of any API; an API's conformance half names the replay variables it fills them from.
+_SECRET_FIELDS = {"password": "redacted_password", "client_secret": "redacted_client_secret",
+                  "refresh_token": "redacted_refresh_token", "code": "redacted_code"}
 
 
 class Redactor:
     """Turns secrets into replay variables (requests) and placeholders (responses)."""
 
     def __init__(self, config: ConformConfig) -> None:
-        self.gateway_keys = {c.key: name for name, c in config.sunbird.credentials.items()}
+        self.config = config
 
     def bearer_variable(self, api: str, token: str) -> str:
-        if api == "ekool":
-            return "ekool_access_token"
-        try:
-            header, claims = jwts.unverified(token)
-        except ValueError:
+        if api not in self.config.apis:
             return "redacted_bearer"
-        if "kid" in header:
-            return "device_bearer"
-        consumer = self.gateway_keys.get(str(claims.get("iss")))
-        return f"{consumer}_bearer" if consumer else "redacted_bearer"
+        return for_api(api).bearer_variable(getattr(self.config, api), token)
 
     def request_headers(self, api: str, headers: httpx.Headers) -> dict[str, str]:
         kept: dict[str, str] = {}
@@ -92,14 +88,9 @@ class Redactor:
                 kept["Authorization"] = f"{scheme} {{{{redacted_credentials}}}}"
         return kept
 
-    @staticmethod
-    def field_variable(api: str, name: str) -> str | None:
-        return {
-            "client_secret": "ekool_client_secret",
-            "code": "ekool_code",
-            "refresh_token": "ekool_refresh_token" if api == "ekool" else "realm_refresh_token",
-            "password": "redacted_password",
-        }.get(name)
+    def field_variable(self, api: str, name: str) -> str | None:
+        own = for_api(api).field_variables if api in self.config.apis else {}
+        return own.get(name) or _SECRET_FIELDS.get(name)
 
     def request_fields(self, api: str, fields: dict[str, Any]) -> dict[str, Any]:
         redacted = {}
@@ -223,5 +214,5 @@ class RecordingProxy:
 
 
 def recording_proxy(target: str, out: Path, config: ConformConfig) -> RecordingProxy:
-    writer = FixtureWriter(out, target, Redactor(config), OperationIndex(config.sunbird.prefix))
+    writer = FixtureWriter(out, target, Redactor(config), OperationIndex(config))
     return RecordingProxy(target, writer)

@@ -16,7 +16,6 @@ import httpx
 from harness.conformance.results import Outcome
 from harness.conformance.transport import Transport, curl_command
 from harness.fixtures import (
-    FIXTURE_DIR,
     Fixture,
     load_fixture,
     load_fixtures,
@@ -29,8 +28,8 @@ from harness.specs import load_spec, operation_ids
 EXACT_KEYS = frozenset({"status", "err", "errmsg", "error", "error_description", "hint", "message", "token_type",
                         "ver", "id"})
 VariableSources = dict[str, Any]  # name → value, or a callable giving a fresh value
-# Plays the user's browser from an authorization URL to the redirect back to the client.
-Browser = Callable[[str], httpx.Response]
+# Plays the user's browser from an authorization URL to the redirect back to the client (None: no login).
+Browser = Callable[[str], httpx.Response | None]
 
 
 def _media(content_type: str | None) -> str:
@@ -171,7 +170,7 @@ def replay_fixture(
     try:
         response = send(fixture, transport, sources)
         if browser is not None and _needs_a_user(fixture, response):
-            response = browser(str(response.request.url))
+            response = browser(str(response.request.url)) or response
     except (KeyError, httpx.HTTPError, RuntimeError) as exc:
         outcome.message = f"could not send: {exc}"
         outcome.curl = transport.last_curl()
@@ -186,7 +185,7 @@ def replay_fixture(
 def select_fixtures(api: str, paths: list[Path] | None = None, directory: Path | None = None) -> list[Fixture]:
     if paths:
         return [load_fixture(p) for p in paths if p.parent.name == api]
-    return load_fixtures(api, directory or FIXTURE_DIR)
+    return load_fixtures(api, directory)
 
 
 def run_replay(

@@ -7,32 +7,23 @@ from pathlib import Path
 
 import httpx
 
+from harness.conformance.apis import ConformanceClient, for_api
 from harness.conformance.config import ConformConfig
-from harness.conformance.ekool_client import EkoolClient
 from harness.conformance.replay import run_replay, select_fixtures
 from harness.conformance.report import Reporter, RunResult
 from harness.conformance.results import Outcome
 from harness.conformance.rules import plan
 from harness.conformance.schema_phase import run_schema_phase
-from harness.conformance.sunbird_client import SunbirdClient
 from harness.conformance.transport import Transport
 from harness.specs import load_spec
 
 PHASE_NAMES = ("spec", "rules", "fixtures")
-Client = SunbirdClient | EkoolClient
 
 
-def make_client(api: str, config: ConformConfig, transport: Transport) -> Client:
-    if api == "sunbird":
-        return SunbirdClient(config, transport)
-    if api == "ekool":
-        return EkoolClient(config, transport)
-    raise ValueError(f"unknown API {api!r}")
-
-
-def run_rules(api: str, client: Client, reporter: Reporter, names: list[str] | None = None) -> list[Outcome]:
-    """Phase 2: every semantic rule on every operation it is about."""
-    transport = client.http if isinstance(client, SunbirdClient) else client.login
+def run_rules(api: str, client: ConformanceClient, transport: Transport, reporter: Reporter,
+              names: list[str] | None = None) -> list[Outcome]:
+    """Phase 2: every semantic rule on every operation it is about; `transport` is the run's (its exchange log
+    is every host's, so a failure shows the last request the rule sent)."""
     outcomes = []
     for rule, op in plan(api, load_spec(api), names):
         outcome = Outcome(phase="rules", api=api, rule=rule.name, operation=op.operation_id, passed=True,
@@ -55,12 +46,6 @@ def run_rules(api: str, client: Client, reporter: Reporter, names: list[str] | N
     return outcomes
 
 
-def _transport_for(api: str, client: Client):
-    if isinstance(client, SunbirdClient):
-        return lambda path: client.http
-    return lambda path: client.login if path.startswith(("/oauth", "/.well-known")) else client.api
-
-
 def conform(
     config: ConformConfig, reporter: Reporter | None = None, fixture_paths: list[Path] | None = None,
     rule_names: list[str] | None = None, http: httpx.BaseTransport | None = None,
@@ -76,7 +61,7 @@ def conform(
     transport = Transport(config.base_url, config.request_timeout, http=http)
     try:
         for api in config.apis:
-            client = make_client(api, config, transport)
+            client = for_api(api).client(config, transport)
             if "spec" in config.phases:
                 reporter.phase(api, "spec (schemathesis)")
                 run = run_schema_phase(api, config, client, on_cases=reporter.cases)
@@ -89,13 +74,12 @@ def conform(
                 result.outcomes += run.outcomes
             if "rules" in config.phases:
                 reporter.phase(api, "rules")
-                result.outcomes += run_rules(api, client, reporter, rule_names)
+                result.outcomes += run_rules(api, client, transport, reporter, rule_names)
             if "fixtures" in config.phases:
                 reporter.phase(api, "fixtures")
                 fixtures = select_fixtures(api, fixture_paths, config.fixture_dir)
-                browser = client.browse if isinstance(client, EkoolClient) else None
-                result.outcomes += run_replay(api, _transport_for(api, client), client.variables(), fixtures,
-                                              reporter.outcome, browser)
+                result.outcomes += run_replay(api, client.transport_for, client.variables(), fixtures,
+                                              reporter.outcome, client.browse)
     finally:
         transport.close()
         reporter.close()

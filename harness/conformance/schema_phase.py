@@ -19,11 +19,10 @@ from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUS
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
 
+from harness.conformance.apis import ConformanceClient
 from harness.conformance.config import ConformConfig
-from harness.conformance.ekool_client import RESOURCE_SCOPES, EkoolClient
 from harness.conformance.results import Outcome
 from harness.conformance.rules import ResponseJudge, rules_for, spec_ops
-from harness.conformance.sunbird_client import CALLER_FOR_CONSUMER, REFRESH, SunbirdClient
 from harness.specs import load_spec, operations
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -38,49 +37,19 @@ class SchemaRun:
     stateful_transitions: int = 0
 
 
-def _identity_for(api: str, case: Any) -> str | None:
-    """Which credential a generated case is sent with; None for operations without a bearer."""
-    path = case.operation.path
-    if api == "sunbird":
-        if path.endswith(REFRESH):
-            return "device"
-        if "/consumer/" in path:
-            consumer = (case.path_parameters or {}).get("consumer") or path.split("/consumer/")[1].split("/")[0]
-            return CALLER_FOR_CONSUMER.get(str(consumer), "mobile_app")
-        return None
-    return "ekool" if path in RESOURCE_SCOPES else None
-
-
-def _auth_provider(api: str, client: SunbirdClient | EkoolClient) -> type:
-    def token_for(identity: str) -> str:
-        if isinstance(client, SunbirdClient):
-            return client.device_token() if identity == "device" else client.bearer(identity)
-        return client.tokens()["access_token"]
-
+def _auth_provider(client: ConformanceClient) -> type:
     class HarnessAuth:
         """Bearer per case, fetched over HTTP like a client; schemathesis re-fetches after a 401."""
 
         def get(self, case: Any, ctx: Any) -> str | None:
-            identity = _identity_for(api, case)
-            return token_for(identity) if identity else None
+            identity = client.identity_for(case)
+            return client.token_for(identity) if identity else None
 
         def set(self, case: Any, data: str | None, ctx: Any) -> None:
             if data:
                 case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
     return HarnessAuth
-
-
-def _base_urls(api: str, config: ConformConfig) -> list[tuple[str, Callable[[Any], Any]]]:
-    """(base URL, schema filter) pairs: eKool's login and API hosts may differ."""
-    if api == "sunbird":
-        return [(config.base_url + config.sunbird.prefix, lambda schema: schema)]
-    if config.ekool_login_url == config.ekool_api_url:
-        return [(config.ekool_api_url, lambda schema: schema)]
-    return [
-        (config.ekool_login_url, lambda schema: schema.include(path_regex="^/(oauth|\\.well-known)")),
-        (config.ekool_api_url, lambda schema: schema.exclude(path_regex="^/(oauth|\\.well-known)")),
-    ]
 
 
 def mock_only_operation_ids(spec: dict[str, Any]) -> list[str]:
@@ -216,8 +185,7 @@ class _Tally:
 
 
 def run_schema_phase(
-    api: str, config: ConformConfig, client: SunbirdClient | EkoolClient,
-    on_cases: Callable[[int], None] = lambda n: None,
+    api: str, config: ConformConfig, client: ConformanceClient, on_cases: Callable[[int], None] = lambda n: None,
 ) -> SchemaRun:
     """Every phase and check of schemathesis over `openapi/<api>.yaml` against the target."""
     tally = _Tally(api)
@@ -227,15 +195,15 @@ def run_schema_phase(
     return tally.run
 
 
-def _run(api: str, config: ConformConfig, client: SunbirdClient | EkoolClient, on_cases: Callable[[int], None],
+def _run(api: str, config: ConformConfig, client: ConformanceClient, on_cases: Callable[[int], None],
          tally: _Tally) -> None:
-    for base_url, narrow in _base_urls(api, config):
+    for base_url, narrow in client.schema_targets():
         raw = load_spec(api)
         schema = schemathesis.openapi.from_dict(raw, config=_schemathesis_config(config, base_url, raw))
         hidden = mock_only_operation_ids(raw)
         schema = narrow(schema.exclude(operation_id=hidden) if hidden else schema)
         # `schema.auth(Provider)` only builds a test decorator; call-then-decorate registers the provider.
-        schema.auth(cache_by_key=lambda case, ctx: _identity_for(api, case) or "")(_auth_provider(api, client))
+        schema.auth(cache_by_key=lambda case, ctx: client.identity_for(case) or "")(_auth_provider(client))
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
                 on_cases(tally.add(event.phase.value, event.recorder))

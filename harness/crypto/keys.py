@@ -81,11 +81,6 @@ class KeyRing:
             key = self._public[kid] = self.private(kid).public_key()
         return key
 
-    def has(self, kid: str) -> bool:
-        return kid in self._cache or self._store.one(
-            "SELECT 1 FROM signing_keys WHERE kid = ?", (kid,)
-        ) is not None
-
     def kids(self) -> list[str]:
         return [row["kid"] for row in self._store.query("SELECT kid FROM signing_keys ORDER BY kid")]
 

@@ -51,15 +51,18 @@ class VerifiedMemo:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def remember(self, key: Hashable, verify: Callable[[], Any], until: Callable[[Any], float | None]) -> Any:
+    def remember(self, key: Hashable, verify: Callable[[], Any], until: Callable[[Any], float | None],
+                 now: float | None = None) -> Any:
         """`verify()`'s result, from the memo when it succeeded before; a raise or a falsy result is never kept.
 
-        `until(result)` is when the entry ends (the token's `exp`), or None for UNTIL_NO_EXPIRY from now.
+        `until(result)` is when the entry ends (the token's `exp`), or None for UNTIL_NO_EXPIRY from `now` (the
+        server's clock; the wall clock by default).
         """
-        value = self.get(key)
+        now = time.time() if now is None else now
+        value = self.get(key, now)
         if value is None:
             value = verify()
             if value:
                 end = until(value)
-                self.put(key, value, time.time() + UNTIL_NO_EXPIRY if end is None else end)
+                self.put(key, value, now + UNTIL_NO_EXPIRY if end is None else end)
         return value

@@ -52,5 +52,3 @@ def sign_hs256(claims: dict[str, Any], secret: str, headers: dict[str, Any] | No
     return jwt.encode(claims, secret, algorithm="HS256", headers=headers)
 
 
-def verify_rs256(token: str, keys: KeyRing, kid: str, **options: Any) -> dict[str, Any]:
-    return jwt.decode(token, keys.public(kid), algorithms=["RS256"], **options)

@@ -17,8 +17,6 @@ from typing import IO, Any
 import httpx
 import uvicorn
 
-from harness.settings import Settings
-
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -154,6 +152,3 @@ class ProcessServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-
-def settings_for(state_dir: Path, **overrides: Any) -> Settings:
-    return Settings(state_dir=state_dir, **overrides)

@@ -6,7 +6,7 @@ Fixtures:
 - `harness_transport`: no sockets; an `httpx` transport to the in-process app
   (`httpx.Client(transport=harness_transport, base_url="https://login.ekool.dev")`, any host).
 - `harness_tokens`: ready tokens (Sunbird device token, realm refresh token, eKool tokens).
-Override `harness_base_urls` (a dict like `DEFAULT_BASE_URLS`) to mock other hosts.
+Override `harness_base_urls` (name -> base URL; default: every https host the specs document) to mock others.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from harness.server import HarnessApp, create_app
 from harness.settings import Settings
 from harness.testing.live import ThreadedServer
-from harness.testing.responses_bridge import DEFAULT_BASE_URLS, HarnessMock
+from harness.testing.responses_bridge import HarnessMock, documented_base_urls
 from harness.testing.tokens import TokenHelper
 from harness.testing.transport import ASGIAppTransport
 
@@ -39,7 +39,7 @@ def harness_server(harness_app: HarnessApp) -> Iterator[ThreadedServer]:
 
 @pytest.fixture
 def harness_base_urls() -> dict[str, str]:
-    return dict(DEFAULT_BASE_URLS)
+    return documented_base_urls()
 
 
 @pytest.fixture

@@ -16,11 +16,24 @@ import responses
 from requests import PreparedRequest
 from starlette.testclient import TestClient
 
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "sunbird": "https://staging.open-sunbird.org",
-    "ekool_login": "https://login.ekool.dev",
-    "ekool_api": "https://api-v2.ekool.dev",
-}
+
+def documented_base_urls() -> dict[str, str]:
+    """`<api>:<host>` -> `https://<host>` for every https server the registered specs document (top level and
+    per path): the hosts a client under test is written against."""
+    from harness.plugins import api_names
+    from harness.specs import load_spec
+
+    found: dict[str, str] = {}
+    for api in api_names():
+        spec = load_spec(api)
+        servers = [*spec.get("servers", []), *(s for item in spec.get("paths", {}).values()
+                                               for s in item.get("servers", []))]
+        for server in servers:
+            url = urlsplit(server["url"])
+            if url.scheme == "https" and url.netloc:
+                found.setdefault(f"{api}:{url.netloc}", f"https://{url.netloc}")
+    return found
+
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # The TestClient already decoded the body; these would describe the wire form, not what we return.
 _HOP_HEADERS = {"content-encoding", "content-length", "transfer-encoding", "connection"}
@@ -30,7 +43,7 @@ class HarnessMock:
     """Context manager: while active, requests to the base URLs are answered by `app`."""
 
     def __init__(self, app: Any, base_urls: Mapping[str, str] | None = None) -> None:
-        self.base_urls = dict(base_urls or DEFAULT_BASE_URLS)
+        self.base_urls = dict(base_urls or documented_base_urls())
         self._client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         for base in self.base_urls.values():

@@ -6,18 +6,19 @@ import os
 import subprocess
 import sys
 
+from harness import contract
 from harness.conformance.config import ConformConfig
-from harness.conformance.ekool_client import EkoolClient
+from harness.conformance.ekool.client import EkoolClient
 from harness.conformance.record import recording_proxy
 from harness.conformance.report import Reporter
 from harness.conformance.runner import conform
 from harness.conformance.transport import Transport
-from harness.fixtures import FIXTURE_DIR, load_fixture
+from harness.fixtures import load_fixture
 from harness.testing.live import ThreadedServer
 
 
 def test_replay_cli_runs_the_given_fixtures_only(reference):
-    fixture = FIXTURE_DIR / "ekool" / "token_refresh_error.yaml"
+    fixture = contract.fixture_dir() / "ekool" / "token_refresh_error.yaml"
     with reference("ekool") as server:
         result = subprocess.run([sys.executable, "-m", "harness", "replay", "--target", server.url, str(fixture)],
                                 capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "250"})

@@ -6,23 +6,26 @@ from the plugin (DDL, seed, keys, banner) without importing connexion."""
 
 from __future__ import annotations
 
-from harness.apis import ApiPlugin, lazy
-from harness.apis.ekool import demo
+from harness import contract
+from harness.plugins import ApiPlugin, lazy
 
 ACCESS_KID = "ekool-access"  # harness.apis.ekool.tokens signs access tokens with it
 
 
 PLUGIN = ApiPlugin(
     name="ekool",
+    spec_file=contract.spec_dir() / "ekool.yaml",
+    fixture_dir=contract.fixture_dir() / "ekool",
+    order=20,
     base_paths=("",),
-    owns=lazy("harness.apis.ekool.problems:owns"),
-    ddl=demo.DDL,
-    seed=demo.seed,
-    key_ids=(ACCESS_KID,),
+    owns=lazy("harness.apis.ekool.errors:owns"),
+    ddl=lazy("harness.apis.ekool.demo:ddl"),
+    seed=lazy("harness.apis.ekool.demo:seed"),
+    key_ids=lambda: (ACCESS_KID,),
     wrap=lazy("harness.apis.ekool.wire:as_league_sees_it"),
-    error_response=lazy("harness.apis.ekool.problems:error_response"),
-    banner=demo.banner,
-    links=demo.links,
+    error_response=lazy("harness.apis.ekool.errors:error_response"),
+    banner=lazy("harness.apis.ekool.demo:banner"),
+    links=lazy("harness.apis.ekool.demo:links"),
     handlers={
         "authorize": "harness.apis.ekool.authorize:start",
         "decideAuthorization": "harness.apis.ekool.authorize:decide",
@@ -41,4 +44,7 @@ PLUGIN = ApiPlugin(
         "clientBasic": {"x-basicInfoFunc": "harness.apis.ekool.clients:basic_credentials"},
     },
     fast_operations=("getGeneralData", "getMyBasic", "getMyRoles", "getMySchools", "getMyChildren"),
+    conformance="harness.conformance.ekool:CONFORMANCE",
+    postman="harness.apis.ekool.postman:FLOW",
+    tokens="harness.testing.ekool:EkoolTokens",
 )

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from connexion import request
 from starlette.responses import Response
 
-from harness.apis.ekool import clients, codes, errors, pages, scopes, sessions
-from harness.apis.ekool.demo import Client, User, find_client, find_user, find_user_by_name
+from harness.apis.ekool import clients, codes, oauth_errors, pages, scopes, sessions
+from harness.apis.ekool.demo import AuthorizationRequest, User, find_client, find_user, find_user_by_name
 from harness.runtime import Context, current
 
 # The authorization request's parameters, carried through the login and consent forms as hidden fields.
 PARAMETERS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
               "code_challenge_method")
 _CHALLENGE_METHODS = ("S256", "plain")
-
-
-@dataclass(frozen=True)
-class AuthorizationRequest:
-    client: Client
-    redirect_uri: str | None  # as requested; None when omitted (the client's only URI is used)
-    scopes: tuple[str, ...]
-    state: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    parameters: dict[str, str]
-
-    @property
-    def final_redirect_uri(self) -> str:
-        return self.redirect_uri or self.client.redirect_uris[0]
 
 
 def authorization_parameters(source: Mapping[str, Any]) -> dict[str, str]:
@@ -41,30 +25,31 @@ def authorization_parameters(source: Mapping[str, Any]) -> dict[str, str]:
 def validate(ctx: Context, params: Mapping[str, str]) -> AuthorizationRequest:
     """league's AuthCodeGrant::validateAuthorizationRequest, check by check (reference/ekool-oauth2.md)."""
     if params.get("response_type") != "code" or params.get("client_id") is None:
-        raise errors.unsupported_grant_type()
+        raise oauth_errors.unsupported_grant_type()
     client = find_client(ctx, params["client_id"])
     if client is None:
-        raise errors.invalid_client()
+        raise oauth_errors.invalid_client()
     redirect_uri = params.get("redirect_uri")
     if redirect_uri is not None:
         if not clients.redirect_uri_registered(redirect_uri, client):
-            raise errors.invalid_client()
+            raise oauth_errors.invalid_client()
     elif len(client.redirect_uris) != 1:
-        raise errors.invalid_client()
+        raise oauth_errors.invalid_client()
     final_redirect_uri = redirect_uri or client.redirect_uris[0]
     requested = scopes.parse(params.get("scope", ""))
     for scope in requested:
         if scope not in client.scopes:
-            raise errors.invalid_scope(scope, final_redirect_uri)
+            raise oauth_errors.invalid_scope(scope, final_redirect_uri)
     challenge = params.get("code_challenge")
     method = None
     if challenge is not None:
         method = params.get("code_challenge_method", "plain")
         if method not in _CHALLENGE_METHODS:
-            raise errors.invalid_request("code_challenge_method", "Code challenge method must be one of "
+            raise oauth_errors.invalid_request("code_challenge_method", "Code challenge method must be one of "
                                          + ", ".join(f"`{m}`" for m in _CHALLENGE_METHODS))
         if not codes.PKCE_VALUE.fullmatch(challenge):
-            raise errors.invalid_request("code_challenge", "Code challenge must follow the specifications of RFC-7636.")
+            raise oauth_errors.invalid_request("code_challenge",
+                                               "Code challenge must follow the specifications of RFC-7636.")
     return AuthorizationRequest(client, redirect_uri, tuple(dict.fromkeys(requested)), params.get("state"),
                                 challenge, method, dict(params))
 
@@ -72,22 +57,22 @@ def validate(ctx: Context, params: Mapping[str, str]) -> AuthorizationRequest:
 def approve(ctx: Context, auth: AuthorizationRequest, user: User) -> Response:
     with ctx.store.transaction() as tx:
         code = codes.issue(tx, auth.client.id, user.id, auth.redirect_uri, list(auth.scopes), auth.code_challenge,
-                           auth.code_challenge_method)
+                           auth.code_challenge_method, ctx.clock.now())
     params = [("code", code)] + ([("state", auth.state)] if auth.state is not None else [])
-    return errors.redirect(auth.final_redirect_uri, params)
+    return oauth_errors.redirect(auth.final_redirect_uri, params)
 
 
 def deny(auth: AuthorizationRequest) -> Response:
-    uri = errors.with_query(auth.final_redirect_uri, [("state", auth.state)] if auth.state is not None else [])
-    return errors.to_response(errors.access_denied("The user denied the request", uri), {})
+    uri = oauth_errors.with_query(auth.final_redirect_uri, [("state", auth.state)] if auth.state is not None else [])
+    return oauth_errors.to_response(oauth_errors.access_denied("The user denied the request", uri), {})
 
 
 def start() -> Response:
     ctx = current()
     try:
         auth = validate(ctx, authorization_parameters(request.query_params))
-    except errors.OAuthError as err:
-        return errors.to_response(err, request.headers)
+    except oauth_errors.OAuthError as err:
+        return oauth_errors.to_response(err, request.headers)
     auto_user = find_user_by_name(ctx, ctx.settings.auto_login) if ctx.settings.auto_login else None
     if auto_user is not None:
         return approve(ctx, auth, auto_user)
@@ -108,8 +93,8 @@ def decide(body: dict[str, Any]) -> Response:
         return pages.expired()
     try:
         auth = validate(ctx, authorization_parameters(body))
-    except errors.OAuthError as err:
-        return errors.to_response(err, request.headers)
+    except oauth_errors.OAuthError as err:
+        return oauth_errors.to_response(err, request.headers)
     return approve(ctx, auth, user) if body.get("decision") == "approve" else deny(auth)
 
 

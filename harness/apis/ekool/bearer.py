@@ -63,9 +63,11 @@ def parse(token: str) -> dict[str, Any]:
 
 
 def _verified_claims(ctx: Context, token: str) -> dict[str, Any]:
+    """The signature checked (times are checked against the server's clock by the caller, as pyjwt would)."""
     try:
-        return jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"], leeway=0,
-                          options={"require": list(_DATE_CLAIMS), "verify_aud": False})
+        return jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"],
+                          options={"require": list(_DATE_CLAIMS), "verify_aud": False, "verify_exp": False,
+                                   "verify_nbf": False, "verify_iat": False})
     except jwt.PyJWTError as exc:
         raise BearerRejected(NOT_VERIFIED) from exc
 
@@ -73,8 +75,11 @@ def _verified_claims(ctx: Context, token: str) -> dict[str, Any]:
 def check(ctx: Context, token: str) -> dict[str, Any]:
     """Token info for connexion: raises BearerRejected with league's hint (a signature and one store read)."""
     parse(token)
+    now = ctx.clock.now()
     claims = ctx.keys.verified.remember(("RS256", ACCESS_KID, token), lambda: _verified_claims(ctx, token),
-                                        lambda claims: claims["exp"])
+                                        lambda claims: claims["exp"], now)
+    if claims["exp"] <= now or claims["nbf"] > now or claims["iat"] > now:  # no leeway (league's validator)
+        raise BearerRejected(NOT_VERIFIED)
     if not isinstance(claims.get("jti"), str) or access_token_revoked(ctx, claims["jti"]):
         raise BearerRejected(REVOKED)
     return {"sub": claims.get("sub"), "scopes": claims.get("scopes") or [], "client_id": claims.get("aud")}

@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.apis.ekool import errors
+from harness.apis.ekool import oauth_errors
 from harness.apis.ekool.demo import Client, find_client
 from harness.runtime import Context
 
@@ -69,11 +69,11 @@ def authenticate(
     basic_user, basic_password = _basic(headers)
     client_id = form.get("client_id", basic_user)
     if client_id is None:
-        raise errors.invalid_request("client_id")
+        raise oauth_errors.invalid_request("client_id")
     secret = form.get("client_secret", basic_password)
     client = find_client(ctx, client_id)
     if client is None or secret is None or not client.secret_matches(secret):
-        raise errors.invalid_client()
+        raise oauth_errors.invalid_client()
     if redirect_uri is not None and not redirect_uri_registered(redirect_uri, client):
-        raise errors.invalid_client()
+        raise oauth_errors.invalid_client()
     return client

@@ -10,7 +10,6 @@ import json
 import re
 import secrets
 import sqlite3
-import time
 from dataclasses import dataclass
 
 from harness.apis.ekool.demo import digest
@@ -46,13 +45,13 @@ class AuthCode:
 
 
 def issue(tx: sqlite3.Connection, client_id: str, user_id: int, redirect_uri: str | None, scopes: list[str],
-          code_challenge: str | None, code_challenge_method: str | None) -> str:
+          code_challenge: str | None, code_challenge_method: str | None, now: float) -> str:
     code = opaque()
     tx.execute(
         "INSERT INTO ekool_auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, code_challenge,"
         " code_challenge_method, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (digest(code), client_id, user_id, redirect_uri, json.dumps(scopes), code_challenge, code_challenge_method,
-         time.time() + TTL_SECONDS),
+         now + TTL_SECONDS),
     )
     return code
 

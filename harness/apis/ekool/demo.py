@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 import yaml
 
-from harness.fixtures import FIXTURE_DIR
+from harness import contract
 from harness.runtime import Context
 
-DEMO_DIR: Path = FIXTURE_DIR / "ekool" / "demo"
+DEMO_DIR: Path = contract.fixture_dir() / "ekool" / "demo"
 _PBKDF2_ROUNDS = 60_000
 
 DDL = """
@@ -57,6 +57,25 @@ class User:
     id: int
     username: str
     profile: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client: Client
+    redirect_uri: str | None  # as requested; None when omitted (the client's only URI is used)
+    scopes: tuple[str, ...]
+    state: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    parameters: dict[str, str]
+
+    @property
+    def final_redirect_uri(self) -> str:
+        return self.redirect_uri or self.client.redirect_uris[0]
+
+
+def ddl() -> str:
+    return DDL
 
 
 def digest(value: str) -> str:

@@ -1,118 +1,95 @@
-"""league/oauth2-server 8 errors: the exception, its JSON body (key order error, error_description, hint,
-message), its redirect form, and the translation of connexion's own errors on eKool paths."""
+"""connexion's own errors on eKool paths (validation, security, routing) answered the way eKool answers them."""
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from urllib.parse import urlencode
+import logging
+from functools import cache
 
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from connexion.exceptions import OAuthProblem, OAuthScopeProblem, ProblemException
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import Response
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_INVALID_REQUEST = ("The request is missing a required parameter, includes an invalid parameter value, includes a "
-                    "parameter more than once, or is otherwise malformed.")
-_ACCESS_DENIED = "The resource owner or authorization server denied the request."
+from harness.apis.ekool import bearer, oauth_errors
+from harness.apis.ekool.authorize import authorization_parameters, validate
+from harness.apis.ekool.wire import RESOURCE_PREFIXES
+from harness.runtime import SCOPE_KEY, Context
+from harness.specs import HTTP_METHODS, load_spec
 
-
-@dataclass
-class OAuthError(Exception):
-    error: str
-    description: str
-    status: int
-    hint: str | None = None
-    # Set when league answers with a redirect to the client instead of a JSON body.
-    redirect_uri: str | None = None
-
-    def payload(self) -> dict[str, str]:
-        body = {"error": self.error, "error_description": self.description}
-        if self.hint is not None:
-            body["hint"] = self.hint
-        body["message"] = self.description
-        return body
+AUTHORIZE = "/oauth/authorize"
+TOKEN = "/oauth/token"
+log = logging.getLogger("harness.ekool")
 
 
-def unsupported_grant_type() -> OAuthError:
-    return OAuthError("unsupported_grant_type",
-                      "The authorization grant type is not supported by the authorization server.", 400,
-                      "Check that all required parameters have been provided")
+def owns(path: str) -> bool:
+    return path.startswith("/oauth/") or path == "/login" or path.startswith(RESOURCE_PREFIXES)
 
 
-def invalid_request(parameter: str, hint: str | None = None, status: int = 400) -> OAuthError:
-    return OAuthError("invalid_request", _INVALID_REQUEST, status, hint or f"Check the `{parameter}` parameter")
+@cache
+def _allowed_methods() -> dict[str, str]:
+    """`Allow` per path from the spec (the router would list only the first route's methods)."""
+    allowed = {}
+    for path, item in load_spec("ekool")["paths"].items():
+        methods = [m.upper() for m in HTTP_METHODS if m in item]
+        allowed[path] = ", ".join(methods + (["HEAD"] if "GET" in methods else []))
+    return allowed
 
 
-def invalid_client() -> OAuthError:
-    return OAuthError("invalid_client", "Client authentication failed", 401)
+def _status(exc: Exception) -> int:
+    if isinstance(exc, ProblemException):
+        return exc.status
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    return 400 if isinstance(exc, UnicodeDecodeError | MultiPartException) else 500
 
 
-def invalid_scope(scope: str, redirect_uri: str | None = None) -> OAuthError:
-    # league escapes the scope with htmlspecialchars(ENT_QUOTES) before quoting it in the hint.
-    escaped = html.escape(scope, quote=True).replace("&#x27;", "&#039;")
-    return OAuthError("invalid_scope", "The requested scope is invalid, unknown, or malformed", 400,
-                      f"Check the `{escaped}` scope", redirect_uri)
+def _authorize_error(ctx: Context, request: Request) -> oauth_errors.OAuthError:
+    """Re-run league's checks on the raw query, so a schema error gets league's answer in league's order."""
+    try:
+        validate(ctx, authorization_parameters(request.query_params))
+    except oauth_errors.OAuthError as err:
+        return err
+    return oauth_errors.invalid_request("request")
 
 
-def invalid_grant(hint: str) -> OAuthError:
-    return OAuthError("invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner "
-                      "credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI "
-                      "used in the authorization request, or was issued to another client.", 400, hint)
+def _bad_request(request: Request, exc: Exception) -> oauth_errors.OAuthError:
+    detail = str(getattr(exc, "detail", "") or exc)
+    parameter = oauth_errors.parameter_named_in(detail)
+    if request.url.path == TOKEN and parameter == "grant_type":
+        return oauth_errors.unsupported_grant_type()
+    return oauth_errors.invalid_request(parameter or "request")
 
 
-def invalid_refresh_token(hint: str) -> OAuthError:
-    return OAuthError("invalid_request", "The refresh token is invalid.", 401, hint)
+def _generic(status: int, exc: Exception) -> oauth_errors.OAuthError:
+    names = {404: ("not_found", "The requested resource could not be found."),
+             405: ("method_not_allowed", "The request method is not supported by this resource."),
+             415: ("invalid_request", "The request body must be application/x-www-form-urlencoded.")}
+    error, description = names.get(status, ("server_error", "The authorization server encountered an unexpected "
+                                            "condition which prevented it from fulfilling the request."))
+    return oauth_errors.OAuthError(error, description, status)
 
 
-def access_denied(hint: str, redirect_uri: str | None = None) -> OAuthError:
-    return OAuthError("access_denied", _ACCESS_DENIED, 401, hint, redirect_uri)
-
-
-def insufficient_scope(scopes: Iterable[str]) -> OAuthError:
-    return OAuthError("insufficient_scope", "The request requires higher privileges than provided by the access "
-                      "token.", 403, f"Check the `{' '.join(scopes)}` scope")
-
-
-def with_query(uri: str, params: Iterable[tuple[str, str]]) -> str:
-    """`uri` with form-encoded parameters appended (spaces as `+`, like PHP's http_build_query)."""
-    query = urlencode(list(params))
-    return f"{uri}{'&' if '?' in uri else '?'}{query}" if query else uri
-
-
-def redirect(uri: str, params: Iterable[tuple[str, str]] = ()) -> RedirectResponse:
-    return RedirectResponse(with_query(uri, params), status_code=302)
-
-
-def to_response(
-    err: OAuthError, request_headers: Mapping[str, str], extra_headers: Mapping[str, str] | None = None
-) -> Response:
-    """The error as league sends it: a redirect when it carries a redirect URI, else JSON."""
-    if err.redirect_uri is not None:
-        return redirect(err.redirect_uri, err.payload().items())
-    headers = dict(extra_headers or {})
-    authorization = request_headers.get("authorization")
-    if err.error == "invalid_client" and authorization:
-        scheme = "Bearer" if authorization.startswith("Bearer") else "Basic"
-        headers["WWW-Authenticate"] = f'{scheme} realm="OAuth"'
-    if err.error == "insufficient_scope" and err.hint:
-        needed = err.hint.removeprefix("Check the `").removesuffix("` scope")
-        headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{needed}"'
-    return JSONResponse(err.payload(), status_code=err.status, headers=headers)
-
-
-_PARAMETER_PATTERNS = (
-    re.compile(r"schema\['properties'\]\['([^']+)'\]"),
-    re.compile(r"'([^']+)' is a required property"),
-    re.compile(r"parameter '([^']+)'"),
-    re.compile(r" - '([^']+)'\s*$"),
-)
-
-
-def parameter_named_in(detail: str) -> str | None:
-    """The request parameter a connexion validation message is about, if it names one."""
-    for pattern in _PARAMETER_PATTERNS:
-        match = pattern.search(detail)
-        if match:
-            return match.group(1)
-    return None
+async def error_response(request: Request, exc: Exception) -> Response:
+    status = _status(exc)
+    allow = _allowed_methods().get(request.url.path) if status == 405 else None
+    headers = {"Allow": allow} if allow else {}
+    ctx: Context = request.scope[SCOPE_KEY]
+    extra = oauth_errors.NO_STORE if request.url.path == TOKEN else {}
+    if isinstance(exc, OAuthScopeProblem):
+        err = oauth_errors.insufficient_scope(exc.required_scopes)
+    elif isinstance(exc, bearer.BearerRejected):
+        err = oauth_errors.access_denied(exc.hint)
+    elif isinstance(exc, OAuthProblem):
+        hint = await run_in_threadpool(bearer.hint_for, ctx, request.headers.get("authorization"))
+        err = oauth_errors.access_denied(hint)
+    elif status == 400 and request.url.path == AUTHORIZE and request.method == "GET":
+        err = await run_in_threadpool(_authorize_error, ctx, request)
+    elif status == 400:
+        err = _bad_request(request, exc)
+    else:
+        if status >= 500:
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        err = _generic(status, exc)
+    return oauth_errors.to_response(err, request.headers, {**extra, **headers})

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from connexion import request
 from starlette.responses import JSONResponse, Response
 
-from harness.apis.ekool import clients, codes, errors, scopes, tokens
+from harness.apis.ekool import clients, codes, oauth_errors, scopes, tokens
 from harness.apis.ekool.demo import Client
 from harness.runtime import Context, current
 
@@ -19,15 +18,15 @@ def token(body: dict[str, Any]) -> Response:
     form = {key: value for key, value in body.items() if isinstance(value, str)}
     try:
         answer = grant(current(), form, request.headers)
-    except errors.OAuthError as err:
-        return errors.to_response(err, request.headers, errors.NO_STORE)
-    return JSONResponse(answer, headers=errors.NO_STORE)
+    except oauth_errors.OAuthError as err:
+        return oauth_errors.to_response(err, request.headers, oauth_errors.NO_STORE)
+    return JSONResponse(answer, headers=oauth_errors.NO_STORE)
 
 
 def grant(ctx: Context, form: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, Any]:
     grant_type = form.get("grant_type")
     if grant_type not in ("authorization_code", "refresh_token"):
-        raise errors.unsupported_grant_type()
+        raise oauth_errors.unsupported_grant_type()
     # One write transaction: a code or refresh token is checked and spent atomically across workers.
     with ctx.store.transaction() as tx:
         client = clients.authenticate(ctx, form, headers, form.get("redirect_uri"))
@@ -39,21 +38,21 @@ def grant(ctx: Context, form: Mapping[str, str], headers: Mapping[str, str]) -> 
 def _exchange_code(ctx: Context, tx: sqlite3.Connection, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
     value = form.get("code")
     if value is None:
-        raise errors.invalid_request("code")
+        raise oauth_errors.invalid_request("code")
     code = codes.find(tx, value)
     if code is None:
-        raise errors.invalid_request("code", "Cannot decrypt the authorization code")
-    if time.time() > code.expires_at:
-        raise errors.invalid_request("code", "Authorization code has expired")
+        raise oauth_errors.invalid_request("code", "Cannot decrypt the authorization code")
+    if ctx.clock.now() > code.expires_at:
+        raise oauth_errors.invalid_request("code", "Authorization code has expired")
     if code.revoked:
-        raise errors.invalid_request("code", "Authorization code has been revoked")
+        raise oauth_errors.invalid_request("code", "Authorization code has been revoked")
     if code.client_id != client.id:
-        raise errors.invalid_request("code", "Authorization code was not issued to this client")
+        raise oauth_errors.invalid_request("code", "Authorization code was not issued to this client")
     redirect_uri = form.get("redirect_uri")
     if code.redirect_uri is not None and redirect_uri is None:
-        raise errors.invalid_request("redirect_uri")
+        raise oauth_errors.invalid_request("redirect_uri")
     if code.redirect_uri != redirect_uri:
-        raise errors.invalid_request("redirect_uri", "Invalid redirect URI")
+        raise oauth_errors.invalid_request("redirect_uri", "Invalid redirect URI")
     _check_verifier(code, form.get("code_verifier"))
     codes.revoke(tx, code)
     return tokens.issue_pair(ctx, tx, client.id, code.user_id, list(code.scopes))
@@ -62,37 +61,37 @@ def _exchange_code(ctx: Context, tx: sqlite3.Connection, client: Client, form: M
 def _check_verifier(code: codes.AuthCode, verifier: str | None) -> None:
     if not code.code_challenge:
         if verifier is not None:  # blocks a PKCE downgrade
-            raise errors.invalid_request("code_challenge",
+            raise oauth_errors.invalid_request("code_challenge",
                                          "code_verifier received when no code_challenge is present")
         return
     if verifier is None:
-        raise errors.invalid_request("code_verifier")
+        raise oauth_errors.invalid_request("code_verifier")
     if not codes.PKCE_VALUE.fullmatch(verifier):
-        raise errors.invalid_request("code_verifier", "Code Verifier must follow the specifications of RFC-7636.")
+        raise oauth_errors.invalid_request("code_verifier", "Code Verifier must follow the specifications of RFC-7636.")
     if not code.verifier_matches(verifier):
-        raise errors.invalid_grant("Failed to verify `code_verifier`.")
+        raise oauth_errors.invalid_grant("Failed to verify `code_verifier`.")
 
 
 def _refresh(ctx: Context, tx: sqlite3.Connection, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
     value = form.get("refresh_token")
     if value is None:
-        raise errors.invalid_request("refresh_token")
+        raise oauth_errors.invalid_request("refresh_token")
     old = tokens.find_refresh(tx, value)
     if old is None:
-        raise errors.invalid_refresh_token("Cannot decrypt the refresh token")
+        raise oauth_errors.invalid_refresh_token("Cannot decrypt the refresh token")
     if old.client_id != client.id:
-        raise errors.invalid_refresh_token("Token is not linked to client")
-    if old.expires_at < time.time():
-        raise errors.invalid_refresh_token("Token has expired")
+        raise oauth_errors.invalid_refresh_token("Token is not linked to client")
+    if old.expires_at < ctx.clock.now():
+        raise oauth_errors.invalid_refresh_token("Token has expired")
     if old.revoked:
-        raise errors.invalid_refresh_token("Token has been revoked")
+        raise oauth_errors.invalid_refresh_token("Token has been revoked")
     requested = form.get("scope")
     wanted = list(old.scopes) if requested is None else scopes.parse(requested)
     for scope in wanted:
         if scope not in scopes.descriptions():
-            raise errors.invalid_scope(scope)
+            raise oauth_errors.invalid_scope(scope)
     for scope in wanted:
         if scope not in old.scopes:
-            raise errors.invalid_scope(scope)
+            raise oauth_errors.invalid_scope(scope)
     tokens.revoke_pair(tx, old)
     return tokens.issue_pair(ctx, tx, client.id, old.user_id, wanted)

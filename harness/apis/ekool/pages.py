@@ -12,8 +12,7 @@ from starlette.responses import HTMLResponse
 from harness.apis.ekool import scopes
 
 if TYPE_CHECKING:
-    from harness.apis.ekool.authorize import AuthorizationRequest
-    from harness.apis.ekool.demo import User
+    from harness.apis.ekool.demo import AuthorizationRequest, User
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from connexion.exceptions import OAuthProblem
 
-from harness.apis import on_event_loop
 from harness.apis.ekool.bearer import REVOKED
 from harness.apis.ekool.demo import User, find_user
+from harness.plugins import on_event_loop
 from harness.runtime import current
 
 ESTONIA = {"id": 1, "name": "Eesti", "isoCode": "EST", "countryCode": None}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +38,7 @@ def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], 
 
 def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:
     """Store and return a new access/refresh pair as the token endpoint's body (league's key order)."""
-    now = int(time.time())
+    now = int(ctx.clock.now())
     jti = secrets.token_hex(40)
     refresh = opaque()
     scopes_json = json.dumps(scopes)

@@ -17,8 +17,8 @@ from typing import Any
 
 from starlette.datastructures import Headers
 
-from harness.apis import ASGIApp
 from harness.asgi import read_body, replay
+from harness.plugins import ASGIApp
 from harness.runtime import Context
 
 FORM_PATHS = ("/oauth/token", "/oauth/authorize", "/login")

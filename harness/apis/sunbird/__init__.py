@@ -9,25 +9,22 @@ plugin (DDL, seed, keys, banner) without importing connexion.
 
 from __future__ import annotations
 
-from harness.apis import ApiPlugin, lazy
-from harness.apis.sunbird import demo
-from harness.runtime import Context
-
-
-def _banner(ctx: Context) -> list[str]:
-    return demo.banner_lines()
-
+from harness import contract
+from harness.plugins import ApiPlugin, lazy
 
 PLUGIN = ApiPlugin(
     name="sunbird",
+    spec_file=contract.spec_dir() / "sunbird.yaml",
+    fixture_dir=contract.fixture_dir() / "sunbird",
+    order=10,
     base_paths=("/api", ""),
     owns=lazy("harness.apis.sunbird.errors:owns"),
-    ddl=demo.DDL,
-    seed=demo.seed,
-    key_ids=demo.key_ids(),
+    ddl=lazy("harness.apis.sunbird.demo:ddl"),
+    seed=lazy("harness.apis.sunbird.demo:seed"),
+    key_ids=lazy("harness.apis.sunbird.demo:key_ids"),
     wrap=lazy("harness.apis.sunbird.gateway:wrap"),
     error_response=lazy("harness.apis.sunbird.errors:error_response"),
-    banner=_banner,
+    banner=lazy("harness.apis.sunbird.demo:banner"),
     handlers={
         "registerCredentialV1": "harness.apis.sunbird.register:register_v1",
         "registerCredentialV2": "harness.apis.sunbird.register:register_v2",
@@ -40,4 +37,7 @@ PLUGIN = ApiPlugin(
     },
     security={"bearerAuth": {"x-bearerInfoFunc": "harness.apis.sunbird.gateway:bearer_info"}},
     fast_operations=("registerCredentialV1", "registerCredentialV2", "getApiToken", "refreshAccessToken"),
+    conformance="harness.conformance.sunbird:CONFORMANCE",
+    postman="harness.apis.sunbird.postman:FLOW",
+    tokens="harness.testing.sunbird:SunbirdTokens",
 )

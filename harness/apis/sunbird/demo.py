@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from harness.fixtures import FIXTURE_DIR
+from harness import contract
 
-DEMO_DIR: Path = FIXTURE_DIR / "sunbird" / "demo"
+DEMO_DIR: Path = contract.fixture_dir() / "sunbird" / "demo"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sunbird_consumers (name TEXT PRIMARY KEY, groups TEXT NOT NULL);
@@ -127,7 +127,11 @@ def seed(tx: sqlite3.Connection) -> None:
     )
 
 
-def banner_lines() -> list[str]:
+def ddl() -> str:
+    return DDL
+
+
+def banner(ctx: Any = None) -> list[str]:
     """The demo credentials, for `harness serve` and the landing page (demo secrets only)."""
     lines = ["gateway credentials (Bearer: harness token generate --key KEY --secret SECRET):"]
     for consumer in consumers():

@@ -3,15 +3,18 @@
 Plugin order as in Kong (by priority): jwt → request-size-limiting → acl → rate-limiting. Each failure is
 answered here, before connexion routes or validates anything, with Kong's `{"message": ...}` body.
 
-Routes the note lists are guarded by their group. Any other consumer segment is routed to the service for
-the super-admin group only: that keeps the service's own unknown-consumer errors (v1 400, v2 500)
-reachable without letting a device or app credential mint credentials for an arbitrary consumer.
+The guarded routes and their ACL groups are the spec's operations that carry `x-kong-acl-groups`: a list of
+groups, or groups per value of a path parameter with an `otherwise` (any other consumer segment goes to the
+service for the super-admin group only: that keeps the service's own unknown-consumer errors, v1 400 and v2 500,
+reachable without letting a device or app credential mint credentials for an arbitrary consumer). Like a Kong
+route, a guarded path is guarded whatever the method.
 """
 
 from __future__ import annotations
 
 import re
-import time
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import anyio.to_thread
@@ -24,6 +27,7 @@ from harness.asgi import Body, read_body, replay
 from harness.authtoken import hs256_signature_valid, signature_bytes, signing_input
 from harness.crypto.tokens import MalformedToken, split
 from harness.runtime import Context
+from harness.specs import routed_spec
 
 CREDENTIAL_SCOPE_KEY = "sunbird.credential"
 BODY_SCOPE_KEY = "sunbird.body"
@@ -37,18 +41,8 @@ ACL_DENIED = "You cannot consume this service"
 TOO_LARGE = "Request size limit exceeded"
 RATE_LIMITED = "API rate limit exceeded"
 
-REFRESH_GROUP = "refreshTokenCreate"
-SUPER_ADMIN_GROUP = "mobileSuperAdmin"
-REGISTER_GROUPS = {
-    "mobile_app": "mobileSuperAdmin",
-    "mobile_device": "mobileAdmin",
-    "desktop_device": "desktopAdmin",
-    "desktop_app": "desktopSuperAdmin",
-    "portal_anonymous": "portalAnonymous",
-    "portal_loggedin": "portalLoggedin",
-}
-_REGISTER = re.compile(r"^(?:/api)?/api-manager/v[12]/consumer/([^/]+)/credential/register$")
-_REFRESH = re.compile(r"^(?:/api)?/auth/v1/refresh/token$")
+ACL_EXTENSION = "x-kong-acl-groups"
+_PARAMETER = re.compile(r"\{([^}/]+)\}")
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
@@ -60,13 +54,40 @@ class Rejected(Exception):
         self.message = message
 
 
-def route_group(path: str) -> str | None:
-    """The ACL group a protected route allows, or None if the gateway does not guard this path."""
-    if _REFRESH.match(path):
-        return REFRESH_GROUP
-    match = _REGISTER.match(path)
-    if match:
-        return REGISTER_GROUPS.get(match.group(1), SUPER_ADMIN_GROUP)
+GroupRule = Callable[[dict[str, str]], frozenset[str]]
+
+
+def _group_rule(acl: Any) -> GroupRule:
+    if isinstance(acl, list):
+        groups = frozenset(acl)
+        return lambda params: groups
+    values = {value: frozenset(groups) for value, groups in acl["values"].items()}
+    otherwise, parameter = frozenset(acl["otherwise"]), acl["parameter"]
+    return lambda params: values.get(params[parameter], otherwise)
+
+
+@cache
+def guarded_routes() -> list[tuple[re.Pattern[str], GroupRule]]:
+    """(path pattern under any mount, its groups) for every operation with an ACL, in routing order."""
+    from harness.apis.sunbird import PLUGIN
+
+    mounts = "|".join(re.escape(base) for base in sorted(PLUGIN.base_paths, key=len, reverse=True))
+    found = []
+    for path, item in routed_spec("sunbird")["paths"].items():
+        acl = next((op[ACL_EXTENSION] for op in item.values() if isinstance(op, dict) and ACL_EXTENSION in op), None)
+        if acl is not None:
+            parts = _PARAMETER.split(path)
+            template = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
+            found.append((re.compile(f"^(?:{mounts}){template}$"), _group_rule(acl)))
+    return found
+
+
+def route_groups(path: str) -> frozenset[str] | None:
+    """The ACL groups a protected route allows, or None if the gateway does not guard this path."""
+    for pattern, groups in guarded_routes():
+        match = pattern.match(path)
+        if match:
+            return groups(match.groupdict())
     return None
 
 
@@ -100,7 +121,8 @@ def signature_valid(ctx: Context, token: str, credential: Credential, payload: d
     exp = payload.get("exp")
     return bool(ctx.keys.verified.remember(("RS256", credential.key, token),
                                            lambda: _rs256_signature_valid(ctx, token, credential),
-                                           lambda _: exp if isinstance(exp, int | float) else None))
+                                           lambda _: exp if isinstance(exp, int | float) else None,
+                                           ctx.clock.now()))
 
 
 def _rs256_signature_valid(ctx: Context, token: str, credential: Credential) -> bool:
@@ -111,21 +133,15 @@ def _rs256_signature_valid(ctx: Context, token: str, credential: Credential) -> 
     return _RS256.verify(signing_input(token), ctx.keys.public(credential.key), signature)
 
 
-def authorize(ctx: Context, credential: Credential, group: str) -> None:
-    """Kong's acl plugin, then its rate-limiting plugin (per credential, per minute, shared by workers)."""
-    check_acl(credential, group)
-    check_rate_limit(ctx, credential)
-
-
-def check_acl(credential: Credential, group: str) -> None:
-    if group not in credential.groups:
+def check_acl(credential: Credential, groups: frozenset[str]) -> None:
+    if not groups & credential.groups:
         raise Rejected(403, ACL_DENIED)
 
 
 def check_rate_limit(ctx: Context, credential: Credential) -> None:
     """Count the hit in the store (a write: it may wait for the lock, so callers run it in a thread)."""
     limit = ctx.settings.rate_limit_per_minute
-    if limit > 0 and credentials.count_hit(ctx.store, credential.key, int(time.time() // 60)) > limit:
+    if limit > 0 and credentials.count_hit(ctx.store, credential.key, int(ctx.clock.now() // 60)) > limit:
         raise Rejected(429, RATE_LIMITED)
 
 
@@ -155,15 +171,15 @@ def _header(scope: dict[str, Any], wanted: bytes) -> str | None:
 
 
 class Gateway:
-    """ASGI middleware: guards the routes of `route_group`, passes everything else through untouched."""
+    """ASGI middleware: guards the routes of `route_groups`, passes everything else through untouched."""
 
     def __init__(self, app: Any, ctx: Context) -> None:
         self.app = app
         self.ctx = ctx
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        group = route_group(scope["path"]) if scope["type"] == "http" else None
-        if group is None:
+        groups = route_groups(scope["path"]) if scope["type"] == "http" else None
+        if groups is None:
             await self.app(scope, receive, send)
             return
         try:
@@ -175,7 +191,7 @@ class Gateway:
                 receive, MAX_BODY_BYTES)
             if body.too_large:
                 raise Rejected(413, TOO_LARGE)
-            check_acl(credential, group)
+            check_acl(credential, groups)
             if self.ctx.settings.rate_limit_per_minute > 0:  # a store write: off the event loop
                 await anyio.to_thread.run_sync(check_rate_limit, self.ctx, credential)
         except Rejected as rejection:

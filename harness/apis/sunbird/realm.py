@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 import uuid
 from typing import Any
 
@@ -67,7 +66,7 @@ def _password_grant(ctx: Context, body: dict[str, Any], client_id: str) -> Answe
     ctx.store.execute(
         "INSERT INTO sunbird_realm_sessions (session_state, username, client_id, offline, started_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (session, user["username"], client_id, int(offline), int(time.time())),
+        (session, user["username"], client_id, int(offline), int(ctx.clock.now())),
     )
     return _tokens(ctx, user, client_id, session, offline), 200
 
@@ -88,7 +87,7 @@ def _refresh_grant(ctx: Context, body: dict[str, Any], client_id: str) -> Answer
         (claims.get("session_state"),),
     )
     offline = claims.get("typ") == "Offline"
-    expired = not offline and not (isinstance(claims.get("exp"), int) and claims["exp"] > time.time())
+    expired = not offline and not (isinstance(claims.get("exp"), int) and claims["exp"] > ctx.clock.now())
     if (session is None or expired or claims.get("azp") != client_id or session["client_id"] != client_id
             or bool(session["offline"]) != offline or claims.get("typ") not in ("Offline", "Refresh")):
         return _error(400, "invalid_grant", "Invalid refresh token")
@@ -96,7 +95,7 @@ def _refresh_grant(ctx: Context, body: dict[str, Any], client_id: str) -> Answer
 
 
 def _tokens(ctx: Context, user: Any, client_id: str, session: str, offline: bool) -> dict[str, Any]:
-    now = int(time.time())
+    now = int(ctx.clock.now())
     demo = realm()
     common = {
         "iss": issuer(),

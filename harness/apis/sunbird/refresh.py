@@ -6,16 +6,15 @@ reference/sunbird-api-manager.md, "Refresh": the checks run in the note's order;
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jwt
 
-from harness.apis import on_event_loop
 from harness.apis.sunbird.demo import realm
 from harness.apis.sunbird.envelope import BAD_REQUEST, INVALID_GRANT, Body, refresh_body, refresh_error
 from harness.apis.sunbird.realm import issuer
 from harness.crypto.tokens import MalformedToken, sign_rs256, split
+from harness.plugins import on_event_loop
 from harness.runtime import Context, current
 
 OFFLINE_VALIDITY = 30 * 24 * 3600
@@ -61,7 +60,7 @@ def check_refresh_token(ctx: Context, token: str, realm_url: str, now: float) ->
     if claims.get("typ") not in ("Offline", "Refresh"):
         raise InvalidGrant("typ is neither Offline nor Refresh")
     ctx.keys.verified.remember((header["alg"], "realm", token), lambda: _signature_valid(token, key, header["alg"]),
-                               lambda _: claims["exp"] if _is_number(claims.get("exp")) else None)
+                               lambda _: claims["exp"] if _is_number(claims.get("exp")) else None, now)
     issued = claims.get("iat")
     if not _is_number(issued):
         raise InvalidGrant("no iat")
@@ -82,7 +81,7 @@ def refresh_token(body: dict[str, Any]) -> tuple[Body, int, dict[str, str]]:
     if not isinstance(presented, str) or not presented:
         return (*refresh_error(BAD_REQUEST, ""), JSON)
     ctx = current()
-    now = time.time()
+    now = ctx.clock.now()
     try:
         claims, end = check_refresh_token(ctx, presented, issuer(), now)
     except InvalidGrant:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from typing import Any
 
 import anyio.to_thread
 
-from harness.apis import on_event_loop
 from harness.apis.sunbird import credentials
 from harness.apis.sunbird.envelope import (
     BAD_REQUEST,
@@ -27,6 +25,7 @@ from harness.apis.sunbird.envelope import (
 )
 from harness.apis.sunbird.validation import register_errors
 from harness.crypto.tokens import sign_hs256, sign_rs256
+from harness.plugins import on_event_loop
 from harness.runtime import current
 
 log = logging.getLogger("harness.sunbird")
@@ -47,7 +46,8 @@ async def register_v1(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
     if invalid:
         return invalid
     key, msgid = body["request"]["key"], msgid_of(body)
-    store = current().store
+    ctx = current()
+    store = ctx.store
     if not credentials.consumer_exists(store, consumer):
         return register_error(400, CREATE_CREDENTIAL_ERROR, CREATE_CREDENTIAL_MESSAGE, msgid)
     try:
@@ -56,7 +56,7 @@ async def register_v1(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
             secret = await anyio.to_thread.run_sync(credentials.register_hs256, store, consumer, key)
     except credentials.CredentialConflict:
         return register_error(400, CREATE_CREDENTIAL_ERROR, CREATE_CREDENTIAL_MESSAGE, msgid)
-    token = sign_hs256({"iss": key, "iat": int(time.time())}, secret, headers={"typ": None})
+    token = sign_hs256({"iss": key, "iat": int(ctx.clock.now())}, secret, headers={"typ": None})
     return register_body({"key": key, "secret": secret, "token": token}, msgid), 200
 
 
@@ -73,7 +73,7 @@ def register_v2(consumer: str, body: dict[str, Any]) -> tuple[Body, int]:
         log.info("v2 register for consumer %r without signing keys", consumer)
         return register_error(500, INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, msgid)
     kid = secrets.choice(kids)
-    token = sign_rs256({"iss": key, "iat": int(time.time())}, ctx.keys, kid, headers={"kid": kid, "typ": None})
+    token = sign_rs256({"iss": key, "iat": int(ctx.clock.now())}, ctx.keys, kid, headers={"kid": kid, "typ": None})
     return register_body({"key": key, "secret": "", "token": token}, msgid), 200
 
 

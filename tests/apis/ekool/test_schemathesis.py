@@ -12,7 +12,6 @@ from schemathesis.engine import Status, events, from_schema
 from starlette.testclient import TestClient
 
 from harness.apis.ekool.sessions import COOKIE
-from harness.server import docs_prefix
 from harness.specs import load_spec, operations
 
 from .conftest import Flow, read_form
@@ -71,7 +70,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(make_app):
         "phases": {name: {"enabled": True} for name in PHASES},
         "seed": 20260101,
     })
-    schema = schemathesis.openapi.from_asgi(f"{docs_prefix(app.plugins[1])}/openapi.json", app, config=config)
+    schema = schemathesis.openapi.from_asgi(f"{app.plugins[1].docs_prefix}/openapi.json", app, config=config)
     schema = schema.exclude(operation_id=SHARED)
     # `schema.auth(Class)` would only build a test decorator: register through the call-then-decorate form.
     schema.auth(cache_by_key=lambda case, ctx: f"{case.method} {case.operation.path}")(_auth(credentials))

@@ -128,6 +128,14 @@ def test_expired_code(flow, app):
     invalid_request(flow.exchange(code), "Authorization code has expired")
 
 
+def test_a_code_expires_when_the_clock_passes_ten_minutes(flow, app):
+    code, spare = flow.code(), flow.code()
+    app.ctx.clock.advance(599)
+    assert flow.exchange(spare).status_code == 200
+    app.ctx.clock.advance(2)
+    invalid_request(flow.exchange(code), "Authorization code has expired")
+
+
 def test_codes_live_ten_minutes(flow, app):
     before = time.time()
     code = flow.code()

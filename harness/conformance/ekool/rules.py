@@ -13,7 +13,7 @@ import httpx
 import jwt
 
 from harness.conformance import jwts
-from harness.conformance.ekool_client import AUTHORIZE, RESOURCE_SCOPES, TOKEN, EkoolClient, Pkce
+from harness.conformance.ekool.client import AUTHORIZE, RESOURCE_SCOPES, TOKEN, EkoolClient, Pkce
 from harness.conformance.rules import Operation, at, either, expect, rule
 
 RESOURCE_OPS = at("GET", *RESOURCE_SCOPES)

@@ -8,6 +8,7 @@ fails the rule instead of silently skipping it.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -122,12 +123,11 @@ def rule(api: str, selector: Selector, each_response: ResponseJudge | None = Non
 
 
 def rules_for(api: str) -> list[Rule]:
-    _load_rule_modules()
+    """The rules of `api`, registered by importing the rules module its conformance half names."""
+    from harness.conformance.apis import for_api
+
+    importlib.import_module(for_api(api).rules)
     return [r for r in RULES if r.api == api]
-
-
-def _load_rule_modules() -> None:
-    from harness.conformance.rules import ekool, sunbird  # noqa: F401  (registration by import)
 
 
 def spec_ops(spec: dict[str, Any]) -> list[Operation]:

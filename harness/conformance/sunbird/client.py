@@ -14,6 +14,7 @@ import httpx
 
 from harness.conformance import jwts
 from harness.conformance.config import ConformConfig
+from harness.conformance.sunbird.config import SunbirdConfig
 from harness.conformance.transport import Transport
 
 REGISTER_V1 = "/api-manager/v1/consumer/{consumer}/credential/register"
@@ -48,7 +49,7 @@ def _ok(response: httpx.Response, what: str) -> Any:
 class SunbirdClient:
     def __init__(self, config: ConformConfig, transport: Transport) -> None:
         self.config = config
-        self.sunbird = config.sunbird
+        self.sunbird: SunbirdConfig = config.sunbird
         self.http = transport
         for name, credential in self.sunbird.credentials.items():
             transport.secrets.add(credential.secret, f"{name.upper()}_SECRET")
@@ -127,6 +128,30 @@ class SunbirdClient:
         document = _ok(self.http.get(f"{self.sunbird.realm_path}/.well-known/openid-configuration"),
                        "realm openid-configuration")
         return document["issuer"]
+
+    # --- harness.conformance.apis.ConformanceClient --------------------------------------------------------
+
+    def schema_targets(self) -> list[tuple[str, Any]]:
+        return [(self.config.base_url + self.sunbird.prefix, lambda schema: schema)]
+
+    def identity_for(self, case: Any) -> str | None:
+        """The device token for refresh; for register, the gateway consumer whose group may call the route."""
+        path = case.operation.path
+        if path.endswith(REFRESH):
+            return "device"
+        if "/consumer/" in path:
+            consumer = (case.path_parameters or {}).get("consumer") or path.split("/consumer/")[1].split("/")[0]
+            return CALLER_FOR_CONSUMER.get(str(consumer), "mobile_app")
+        return None
+
+    def token_for(self, identity: str) -> str:
+        return self.device_token() if identity == "device" else self.bearer(identity)
+
+    def transport_for(self, path: str) -> Transport:
+        return self.http
+
+    def browse(self, url: str) -> httpx.Response | None:
+        return None
 
     def variables(self) -> dict[str, Any]:
         """Sources of `{{name}}` in Sunbird fixtures (fixtures/sunbird/README.md); callables are asked lazily."""

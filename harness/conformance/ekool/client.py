@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import httpx
 
 from harness.conformance.config import ConformConfig
+from harness.conformance.ekool.config import EkoolConfig
 from harness.conformance.login import LoginError, Redirect, authorize_via_forms
 from harness.conformance.transport import Transport
 
@@ -56,9 +57,9 @@ class Pkce:
 class EkoolClient:
     def __init__(self, config: ConformConfig, transport: Transport) -> None:
         self.config = config
-        self.ekool = config.ekool
-        self.login = transport.sibling(config.ekool_login_url)
-        self.api = transport.sibling(config.ekool_api_url)
+        self.ekool: EkoolConfig = config.ekool
+        self.login = transport.sibling(self.ekool.login_base(config.target))
+        self.api = transport.sibling(self.ekool.api_base(config.target))
         for value, name in ((self.ekool.client_secret, "EKOOL_CLIENT_SECRET"),
                             (self.ekool.other_client_secret, "EKOOL_OTHER_CLIENT_SECRET"),
                             (self.ekool.password, "EKOOL_PASSWORD"),
@@ -154,6 +155,26 @@ class EkoolClient:
         if response.status_code != 200:
             raise ClientError(f"JWKS at {self.ekool.jwks_path}: {response.status_code}")
         return response.json()
+
+    # --- harness.conformance.apis.ConformanceClient --------------------------------------------------------
+
+    def schema_targets(self) -> list[tuple[str, Any]]:
+        """The authorization server and the resource API may be two hosts."""
+        if self.login.base_url == self.api.base_url:
+            return [(self.api.base_url, lambda schema: schema)]
+        return [
+            (self.login.base_url, lambda schema: schema.include(path_regex="^/(oauth|\\.well-known)")),
+            (self.api.base_url, lambda schema: schema.exclude(path_regex="^/(oauth|\\.well-known)")),
+        ]
+
+    def identity_for(self, case: Any) -> str | None:
+        return "user" if case.operation.path in RESOURCE_SCOPES else None
+
+    def token_for(self, identity: str) -> str:
+        return self.tokens()["access_token"]
+
+    def transport_for(self, path: str) -> Transport:
+        return self.login if path.startswith(("/oauth", "/.well-known")) else self.api
 
     def variables(self) -> dict[str, Any]:
         """Sources of `{{name}}` in eKool fixtures (fixtures/ekool/README.md); callables give fresh values."""

@@ -16,7 +16,7 @@ import jwt
 
 from harness.conformance import jwts
 from harness.conformance.rules import Operation, at, expect, rule
-from harness.conformance.sunbird_client import (
+from harness.conformance.sunbird.client import (
     GET_API_TOKEN,
     REFRESH,
     REGISTER_V1,

@@ -1,0 +1,180 @@
+"""The one registry of APIs: each API is one plugin, found through the `harness.apis` entry points.
+
+An entry point names an `ApiPlugin`, a declaration that imports nothing but this module (everything else is
+named as `"module:attribute"` and imported on first use, so a conformance run never loads the server half):
+what every part of the product needs to
+know about the API. The contract files (spec, recorded exchanges), the server half (handlers, security
+functions, middleware, state, demo data, banner and landing entries) and, by name, the conformance half
+(`conformance`: a `harness.conformance.apis.ConformanceApi`) and the Postman flow, imported only by the parts
+that use them. Nothing outside a plugin tests an API's name; a third API is a third entry point.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+# The server's per-request state (`harness.runtime.Context`); not imported, so that a plugin's declaration and
+# the conformance half that reads it depend on nothing of the server.
+Context = Any
+
+ENTRY_POINT_GROUP = "harness.apis"
+ASGIApp = Callable[[dict[str, Any], Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ApiPlugin:
+    name: str
+    # The contract: the OpenAPI file, and the directory of recorded exchanges (demo data under `demo/`).
+    spec_file: Path
+    fixture_dir: Path
+    # Routing order between APIs (lower first): APIs sharing the root are routed in this order.
+    order: int = 100
+    # Mount points of the spec; "" is the bare root. Sunbird is served under "/api" and "".
+    base_paths: tuple[str, ...] = ("",)
+    # Does this API answer for the given request path? Used to pick the error format for 404/400/etc.
+    owns: Callable[[str], bool] = lambda path: False
+    # SQL run once per state directory (CREATE TABLE IF NOT EXISTS ...).
+    ddl: Callable[[], str] = lambda: ""
+    # Restore the demo data inside an open transaction (called on first start and by /__harness/reset).
+    seed: Callable[[Any], None] = lambda tx: None
+    # Signing key ids this API needs (generated once per state directory).
+    key_ids: Callable[[], tuple[str, ...]] = lambda: ()
+    # Wrap the whole app with this API's own ASGI middleware (e.g. Sunbird's Kong-like gateway).
+    wrap: Callable[[ASGIApp, Context], ASGIApp] | None = None
+    # Turn a connexion/starlette error on one of this API's paths into its native error body.
+    error_response: Callable[[Request, Exception], Response | Awaitable[Response]] | None = None
+    # Lines for the `harness serve` banner (demo credentials, URLs).
+    banner: Callable[[Context], list[str]] = lambda ctx: []
+    # (label, href) links for the landing page, e.g. the login page with the demo client.
+    links: Callable[[Context], list[tuple[str, str]]] = lambda ctx: []
+    # operationId -> "package.module:function" (or the function itself): the handler of every operation.
+    handlers: Mapping[str, str | Callable[..., Any]] = field(default_factory=dict)
+    # security scheme name -> {connexion extension: "package.module:function"}, e.g.
+    # {"bearerAuth": {"x-bearerInfoFunc": "..."}}; attached when the spec is loaded, never written in the YAML.
+    security: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # operationIds answered by `harness.fastpath` when the request is valid (hot paths; connexion does the rest).
+    fast_operations: tuple[str, ...] = ()
+    # Extra connexion add_api keyword arguments.
+    api_options: dict[str, Any] = field(default_factory=dict)
+    # "package.module:attribute" of the conformance half (`harness.conformance.apis.ConformanceApi`).
+    conformance: str = ""
+    # "package.module:attribute" of the Postman flow (`PostmanFlow`); "" for none.
+    postman: str = ""
+    # "package.module:attribute" of a class wrapping an httpx client with ready-token helpers for tests
+    # (`harness_tokens.<name>`); "" for none.
+    tokens: str = ""
+
+    def handler(self, operation_id: str) -> Callable[..., Any]:
+        """The function that answers `operation_id`; LookupError when the plugin maps none."""
+        target = self.handlers.get(operation_id)
+        if target is None:
+            raise LookupError(f"{self.name}: no handler for operationId {operation_id!r}")
+        return import_target(target) if isinstance(target, str) else target
+
+    @property
+    def docs_prefix(self) -> str:
+        """Where the API's Swagger UI and openapi.json live: its first non-root mount, else `/<api>`.
+
+        Connexion keeps one docs router per base path, so two APIs at the root cannot both serve docs there.
+        """
+        return next((bp for bp in self.base_paths if bp), f"/{self.name}")
+
+
+@dataclass(frozen=True)
+class PostmanStep:
+    """One request of a generated Postman collection; method, path and checked keys come from the spec."""
+
+    name: str
+    operation: str  # the spec's operationId
+    url: str  # what Postman requests, with {{variables}}
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    json_body: Any = None
+    form: dict[str, str] | None = None
+    captures: dict[str, str] = field(default_factory=dict)  # variable -> JS expression (`body`, `location`)
+    checks: tuple[str, ...] = ()  # extra JS assertions (`body`, `location`)
+
+
+@dataclass(frozen=True)
+class PostmanFlow:
+    steps: Callable[[], list[PostmanStep]]
+    # variables of the local environment file (demo credentials, URLs relative to `{{base_url}}`)
+    environment: Callable[[], dict[str, str]]
+    # collection variables
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+@cache
+def discover() -> dict[str, ApiPlugin]:
+    """Every installed API plugin by name, in routing order."""
+    found = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        plugin = entry.load()
+        if not isinstance(plugin, ApiPlugin) or plugin.name != entry.name:
+            raise TypeError(f"entry point {entry.name} = {entry.value} is not an ApiPlugin named {entry.name!r}")
+        found.append(plugin)
+    return {plugin.name: plugin for plugin in sorted(found, key=lambda p: (p.order, p.name))}
+
+
+def api_names() -> tuple[str, ...]:
+    return tuple(discover())
+
+
+def get(name: str) -> ApiPlugin:
+    plugins = discover()
+    if name not in plugins:
+        raise KeyError(f"unknown API {name!r}; known: {', '.join(plugins)}")
+    return plugins[name]
+
+
+def load_plugins(names: tuple[str, ...] | None = None) -> list[ApiPlugin]:
+    return [get(name) for name in (names or api_names())]
+
+
+ON_EVENT_LOOP = "__harness_on_event_loop__"
+
+
+def on_event_loop(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a sync handler whose work is short and CPU-bound (µs reads of the local WAL store, one signature).
+
+    connexion hands every sync handler to the thread pool, a hop that costs more than such a handler's work;
+    `harness.server` calls a marked handler on the event loop instead. Never mark a handler that writes
+    (`BEGIN IMMEDIATE` may wait for another worker's lock) or does other blocking I/O. The function stays an
+    ordinary sync function for direct callers.
+    """
+    setattr(function, ON_EVENT_LOOP, True)
+    return function
+
+
+def import_target(target: str) -> Any:
+    """`"package.module:attribute"` imported now."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def lazy(target: str) -> Callable[..., Any]:
+    """`"package.module:function"`, imported on first call.
+
+    Plugins name their middleware and error modules this way, so `harness serve` can initialise state from
+    a plugin (DDL, seed, keys, banner) without importing connexion.
+    """
+
+    @functools.cache
+    def load() -> Callable[..., Any]:
+        return import_target(target)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return load()(*args, **kwargs)
+
+    return call
