@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+import yaml
+
 from harness import plugins
 
 if TYPE_CHECKING:
@@ -59,6 +61,13 @@ class ConformanceApi:
     # Recording: the replay variable for a request's bearer token, and for secret form fields by name.
     bearer_variable: Callable[[Any, str], str] = lambda section, token: "redacted_bearer"
     field_variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@cache
+def demo_data(api: str, name: str) -> Any:
+    """A demo-data file of the API's contract (`fixtures/<api>/demo/<name>`): a conformance half's defaults are
+    the demo data `harness serve` starts with, read from there rather than written again in code."""
+    return yaml.safe_load((plugins.get(api).fixture_dir / "demo" / name).read_text(encoding="utf-8"))
 
 
 @cache

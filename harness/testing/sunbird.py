@@ -11,15 +11,16 @@ import httpx
 
 from harness import authtoken
 from harness.apis.sunbird import demo
+from harness.apis.sunbird.gateway import route_groups
 
-# Route consumer -> the demo gateway consumer whose ACL group may call its register routes.
-ADMIN_FOR_CONSUMER = {
-    "mobile_app": "mobile_admin",
-    "mobile_device": "mobile_app",
-    "desktop_device": "desktop_app",
-    "portal_anonymous": "portal",
-    "portal_loggedin": "portal",
-}
+
+def admin_for(consumer: str) -> str:
+    """The demo gateway consumer whose groups the spec's ACL (`x-kong-acl-groups`) lets register `consumer`."""
+    groups = route_groups(f"/api-manager/v2/consumer/{consumer}/credential/register") or frozenset()
+    found = next((c.name for c in demo.consumers() if c.credentials and groups & set(c.groups)), None)
+    if found is None:
+        raise KeyError(f"no demo gateway credential may register for {consumer!r}")
+    return found
 
 
 def gateway_bearer(consumer: str, iat: int | None = None) -> str:
@@ -48,7 +49,7 @@ class SunbirdTokens:
         return _ok(self.client.post(
             f"/api/api-manager/{version}/consumer/{consumer}/credential/register",
             json={"request": {"key": key or f"device-{secrets.token_hex(8)}"}},
-            headers={"Authorization": f"Bearer {gateway_bearer(ADMIN_FOR_CONSUMER[consumer])}"},
+            headers={"Authorization": f"Bearer {gateway_bearer(admin_for(consumer))}"},
         ))["result"]
 
     def device_token(self, consumer: str = "mobile_device", key: str | None = None) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.conformance.apis import demo_data
 from harness.conformance.config import ConfigError, check_keys
-
-SUNBIRD_DEMO_CONSUMERS = ("mobile_admin", "mobile_app", "desktop_app", "portal")
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,15 @@ class GatewayCredential:
 
 
 def _demo_credentials() -> dict[str, GatewayCredential]:
-    return {name: GatewayCredential(f"{name}_key", f"{name}_secret") for name in SUNBIRD_DEMO_CONSUMERS}
+    """The first credential of each demo gateway consumer that has one (fixtures/sunbird/demo/gateway.yaml)."""
+    return {consumer["name"]: GatewayCredential(consumer["credentials"][0]["key"], consumer["credentials"][0]["secret"])
+            for consumer in demo_data("sunbird", "gateway.yaml")["consumers"] if consumer.get("credentials")}
+
+
+def _demo_realm(field_name: str) -> Any:
+    realm = demo_data("sunbird", "realm.yaml")
+    return {"username": realm["users"][0]["username"], "password": realm["users"][0]["password"],
+            "client_id": realm["clients"][0]["client_id"], "path": f"/auth/realms/{realm['realm']}"}[field_name]
 
 
 @dataclass(frozen=True)
@@ -31,10 +38,10 @@ class SunbirdConfig:
     credentials: dict[str, GatewayCredential] = field(default_factory=_demo_credentials)
     # How to get a realm refresh token: a given one, or the password grant with these.
     refresh_token: str | None = None
-    realm_username: str | None = "learner"
-    realm_password: str | None = "learner"
-    realm_client_id: str = "android"
-    realm_path: str = "/auth/realms/sunbird"
+    realm_username: str | None = field(default_factory=lambda: _demo_realm("username"))
+    realm_password: str | None = field(default_factory=lambda: _demo_realm("password"))
+    realm_client_id: str = field(default_factory=lambda: _demo_realm("client_id"))
+    realm_path: str = field(default_factory=lambda: _demo_realm("path"))
     # Expected `iss` of realm tokens; None: whatever the realm's openid-configuration announces.
     realm_issuer: str | None = None
 
