@@ -1,12 +1,11 @@
 """The one registry of APIs: each API is one plugin, found through the `harness.apis` entry points.
 
-An entry point names an `ApiPlugin`, a declaration that imports nothing but this module (everything else is
-named as `"module:attribute"` and imported on first use, so a conformance run never loads the server half):
-what every part of the product needs to
-know about the API. The contract files (spec, recorded exchanges), the server half (handlers, security
-functions, middleware, state, demo data, banner and landing entries) and, by name, the conformance half
-(`conformance`: a `harness.conformance.apis.ConformanceApi`) and the Postman flow, imported only by the parts
-that use them. Nothing outside a plugin tests an API's name; a third API is a third entry point.
+An entry point names an `ApiPlugin`: what every part of the product needs to know about the API. It is a
+declaration that imports nothing but this module; everything else is named as `"module:attribute"` and imported
+on first use, so a conformance run never loads the server half. It gives the contract files (spec, recorded
+exchanges), the server half (handlers, security functions, middleware, state, demo data, banner and landing
+entries) and, by name, the conformance half (`harness.conformance.apis.ConformanceApi`), the Postman flow and
+the test token helper. Nothing outside a plugin tests an API's name; a third API is a third entry point.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The specs as the server publishes them at `<docs>/openapi.json` and `<docs>/openapi.yaml`.
 
 What a reader gets is the contract file as written (operation ids, `$ref`s, descriptions; no Python names:
-the functions connexion needs are attached to another copy, `ApiPlugin.runtime_spec`), with the server the
+the functions connexion needs are attached to another copy, `harness.specs.runtime_spec`), with the server the
 client actually reached first in every servers list, so Swagger UI's "Try it out" goes where the page came from.
 """
 

@@ -101,19 +101,24 @@ def _as_httpx(response: Any) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, content=response.content)
 
 
+def _judge_for(check_name: str, operation: Any) -> ResponseJudge | None:
+    """The judgement of a harness rule's check on `operation`, None when the rule is not about it."""
+    active = _ACTIVE_JUDGES.get(check_name)
+    if active is None or operation is None or (operation.method.upper(), operation.path) not in active[0]:
+        return None
+    return active[1]
+
+
 def _judges(check_name: str, operation: Any) -> bool:
     """False for a harness rule's check on an operation the rule is not about (it judged nothing there)."""
-    if check_name not in _REGISTERED_CHECKS:
-        return True
-    active = _ACTIVE_JUDGES.get(check_name)
-    return active is not None and operation is not None and (operation.method.upper(), operation.path) in active[0]
+    return check_name not in _REGISTERED_CHECKS or _judge_for(check_name, operation) is not None
 
 
 def _named_check(name: str) -> Callable[[Any, Any, Any], None]:
     def check(ctx: Any, response: Any, case: Any) -> None:
-        active = _ACTIVE_JUDGES.get(name)
-        if active is not None and (case.method.upper(), case.operation.path) in active[0]:
-            active[1](_as_httpx(response))
+        judge = _judge_for(name, case.operation)
+        if judge is not None:
+            judge(_as_httpx(response))
 
     check.__name__ = check.__qualname__ = name
     check.__doc__ = f"harness rule {name}, on every generated case of its operations"
