@@ -1,19 +1,22 @@
-"""A validated fast path for an API's hot operations, in front of connexion.
+"""A validated fast path for an API's hot operations, inside connexion's middleware stack.
 
-connexion 3 rebuilds its validators and handler decorators on every request and routes through seven
-middleware layers: about three quarters of the CPU time of a `GET /user/me/basic`. For the operations a
-plugin names in `ApiPlugin.fast_operations`, this layer does the same work once per process instead:
+connexion 3 rebuilds its validators and handler decorators on every request and runs security, validation and
+context layers around the handler: most of the CPU time of a `GET /user/me/basic`. For the operations a plugin
+names in `ApiPlugin.fast_operations`, this layer, inserted after connexion's routing (at the documented
+`MiddlewarePosition.BEFORE_SECURITY`, behind `harness.routing.RouteRecorder` and the API's operation layer),
+does the same work once per process instead:
 
-- routing: every operation of the spec, in connexion's order (literal segments first), so a request reaches
-  the fast path only where connexion would route it to the same operation;
+- routing: none of its own; the operation is connexion's routing result (`harness.routing.route_of`);
 - validation: connexion's own `Draft4RequestValidator` (and format checker) on the same resolved schemas;
 - security: connexion's own `SecurityHandlerFactory` functions for the operation's requirements;
-- the handler, with the arguments connexion would pass, and connexion's own response builder.
+- the handler, with the arguments connexion would pass, the context connexion's ContextMiddleware sets, and
+  connexion's own response builder.
 
 Only a request that passes every check is answered here. Anything else (a body that does not validate, an
 unexpected content type, a query string, a refused token) goes on to connexion untouched, with its body
 replayed, so every error keeps exactly the status and body it always had. `tests/test_fastpath.py` sends the
-same requests both ways and compares the answers.
+same requests both ways and compares the answers. It rests on connexion internals (`harness.internals`): on a
+connexion version other than the tested one it is not enabled.
 """
 
 from __future__ import annotations
@@ -40,13 +43,13 @@ from jsonschema import Draft4Validator
 
 from harness.asgi import read_body, replay
 from harness.plugins import ON_EVENT_LOOP, ApiPlugin
+from harness.routing import ROUTING_CONTEXT, Route, route_of, slot_of
 from harness.specs import operations, resolve_refs, runtime_spec
 
 ErrorResponder = Callable[[Any, Exception], Awaitable[Any]]
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 CONTEXT_ARGUMENTS = ("token_info", "user")
-_PARAMETER = re.compile(r"\{([^}/]+)\}")
 # A form field the way every client sends one: unreserved characters and well-formed %-escapes only.
 # Anything else (`;`, bare `%`, repeated names) is left to connexion's own form parser.
 _FORM_PART = re.compile(r"[A-Za-z0-9._~*+-]*(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~*+-]*)*")
@@ -55,14 +58,6 @@ _RESPONSES = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=Json
 
 class Unsupported(ValueError):
     """An operation named for the fast path has a shape it does not handle (fix the plugin or the spec)."""
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    prefix: str  # the literal part before the first path parameter: a cheap test before the regex
-    pattern: re.Pattern[str]
-    operation: FastOperation | None  # None: connexion answers this operation
 
 
 @dataclass(frozen=True)
@@ -76,14 +71,8 @@ class FastOperation:
     arguments: frozenset[str]
     handler_mode: str  # "async", "loop" (marked on_event_loop) or "thread"
     # connexion's own operation object for this mount: what `connexion.context.operation` is for the handler
-    # and what its response builder reads (one per base path; None until `routes` binds it)
+    # (one per base path; None until `FastPath.bind`)
     connexion_operation: Any = None
-
-
-def _route(method: str, base_path: str, path: str, operation: FastOperation | None) -> Route:
-    parts = _PARAMETER.split(base_path + path)
-    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
-    return Route(method, parts[0], re.compile(regex), operation)
 
 
 @dataclass(frozen=True)
@@ -190,28 +179,21 @@ def connexion_operations(app: Any) -> dict[tuple[str, str], Any]:
     return found
 
 
-def routes(plugins: list[ApiPlugin], bound: dict[tuple[str, str], Any] | None = None) -> list[Route]:
-    """Every operation of every plugin, in connexion's routing order (plugins, mounts, sorted paths); the
-    plugins' fast operations compiled (and bound to connexion's operation per mount, from `bound`), the others
-    left to connexion."""
-    table: list[Route] = []
+def compile_operations(plugins: list[ApiPlugin]) -> dict[tuple[str, str, str], FastOperation]:
+    """(API, mount, operationId) → the compiled operation, for every plugin's fast operations."""
+    compiled: dict[tuple[str, str, str], FastOperation] = {}
     for plugin in plugins:
         spec = runtime_spec(plugin)
-        found = set()
-        for method, path, operation in operations(spec):
-            fast = None
-            if operation.get("operationId") in plugin.fast_operations:
-                fast = compile_operation(spec, operation, plugin.handler(operation["operationId"]))
-                found.add(fast.operation_id)
-            for base_path in plugin.base_paths:
-                mounted = fast
-                if fast is not None and bound is not None:
-                    mounted = replace(fast, connexion_operation=bound[(base_path, fast.operation_id)])
-                table.append(_route(method, base_path, path, mounted))
-        missing = set(plugin.fast_operations) - found
+        found = {op["operationId"]: op for _, _, op in operations(spec) if op.get("operationId") in
+                 plugin.fast_operations}
+        missing = set(plugin.fast_operations) - set(found)
         if missing:
             raise Unsupported(f"{plugin.name}: fast operations not in the spec: {sorted(missing)}")
-    return table
+        for operation_id, operation in found.items():
+            fast = compile_operation(spec, operation, plugin.handler(operation_id))
+            for base_path in plugin.base_paths:
+                compiled[(plugin.name, base_path, operation_id)] = fast
+    return compiled
 
 
 def _mime(scope: dict[str, Any]) -> str | None:
@@ -259,52 +241,49 @@ def parse_body(operation: FastOperation, scope: dict[str, Any], data: bytes) -> 
     return body
 
 
-def _path_arguments(operation: FastOperation, match: re.Match[str]) -> dict[str, str] | None:
-    values = match.groupdict()
+def _path_arguments(operation: FastOperation, scope: dict[str, Any]) -> dict[str, str] | None:
+    values = scope.get("path_params", {})
+    if set(values) != set(operation.path_params):
+        return None
     for name, validator in operation.path_params.items():
-        if not validator.is_valid(values[name]):
+        if not isinstance(values[name], str) or not validator.is_valid(values[name]):
             return None
-    return values
+    return dict(values)
 
 
 class FastPath:
-    """ASGI: answer the compiled operations' valid requests; hand everything else to `inner` (connexion)."""
+    """connexion middleware: answer the compiled operations' valid requests; hand everything else on."""
 
-    def __init__(self, inner: Any, table: list[Route], on_error: ErrorResponder) -> None:
-        self.inner = inner
-        self.table = table
+    def __init__(self, app: Any, plugins: list[ApiPlugin], on_error: ErrorResponder) -> None:
+        self.app = app
+        self.operations = compile_operations(plugins)
         self.on_error = on_error
 
-    def route(self, method: str, path: str) -> tuple[FastOperation, re.Match[str]] | None:
-        for route in self.table:
-            if route.method == method and path.startswith(route.prefix):
-                match = route.pattern.fullmatch(path)
-                if match:
-                    return (route.operation, match) if route.operation is not None else None
-        return None
+    def bind(self, connexion_ops: dict[tuple[str, str], Any]) -> None:
+        """Give each compiled operation connexion's operation object for its mount (`connexion_operations`),
+        once connexion has built its stack."""
+        self.operations = {key: replace(fast, connexion_operation=connexion_ops[(key[1], fast.operation_id)])
+                           for key, fast in self.operations.items()}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        found = None
-        if scope["type"] == "http" and not scope.get("query_string"):
-            found = self.route(scope["method"], scope["path"])
-        if found is None:
-            await self.inner(scope, receive, send)
+        route = route_of(scope) if scope["type"] == "http" and not scope.get("query_string") else None
+        operation = self.operations.get((route.api, route.base_path, route.operation_id)) if route else None
+        if operation is None:
+            await self.app(scope, receive, send)
             return
-        operation, match = found
         body = None
         if operation.media_type is not None:
             buffered = await read_body(receive)
             receive = replay(buffered.data, receive)
             body = None if buffered.disconnected else parse_body(operation, scope, buffered.data)
             if body is None:
-                await self.inner(scope, receive, send)
+                await self.app(scope, receive, send)
                 return
-        path_arguments = _path_arguments(operation, match)
+        path_arguments = _path_arguments(operation, scope)
         if path_arguments is None:
-            await self.inner(scope, receive, send)
+            await self.app(scope, receive, send)
             return
-        scope = {**scope, "path_params": path_arguments, "extensions": {**scope.get("extensions", {}),
-                                                                        "connexion_context": {}}}
+        scope = {**scope, "extensions": {**scope.get("extensions", {}), "connexion_context": {}}}
         request = ConnexionRequest(scope, receive)
         if operation.token_check is not None:
             try:
@@ -312,7 +291,7 @@ class FastPath:
             except Exception:  # refused: connexion answers it, with the API's own error body
                 info = None
             if info is None:
-                await self.inner(scope, receive, send)
+                await self.app(scope, receive, send)
                 return
             # what connexion's SecurityHandlerFactory.verify_security puts into the request context
             request.context.update({"user": info.get("sub", info.get("uid")), "token_info": info})
@@ -347,7 +326,58 @@ class FastPath:
         await response(scope, request.receive, send)
 
 
-def wrap(inner: Any, plugins: list[ApiPlugin], on_error: ErrorResponder) -> Any:
-    """`inner` behind the fast path, or `inner` itself when no plugin names a fast operation."""
-    table = routes(plugins, connexion_operations(inner))
-    return FastPath(inner, table, on_error) if any(route.operation for route in table) else inner
+class RoutingMemo:
+    """connexion middleware (BEFORE_SWAGGER): connexion's routing result, remembered per method and path.
+
+    Starlette matches a request against every mount and route in turn, twice (connexion's docs router, then
+    its operation router): about as long as the fast path takes to answer a `GET /user/me/basic`. Routing
+    depends on nothing but the method and the path, so the route connexion found (`harness.routing.Route`) is
+    kept, and the next request with the same method and path goes straight to the layer after connexion's
+    routing middleware with the same routing result in its scope. The docs router it skips serves nothing
+    (harness.published serves the docs). Paths that routed nowhere (404, 405) are not kept; at most `size`
+    paths are (the oldest goes first), so a fuzzer's endless consumer names cost no memory.
+    """
+
+    def __init__(self, app: Any, size: int = 4096) -> None:
+        self.app = app
+        self.size = size
+        self.after_routing: Any = None  # set by `bind_fast_layers` once connexion has built its stack
+        self.routes: dict[tuple[str, str, str], Route] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or self.after_routing is None:
+            await self.app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"], scope.get("root_path", ""))
+        route = self.routes.get(key)
+        if route is None:
+            try:
+                await self.app(scope, receive, send)
+            finally:  # an operation's error propagates to connexion's exception layer, in front of this one
+                self._remember(key, slot_of(scope).route)
+            return
+        # what connexion's RoutingOperation hands on: the scope with the path parameters and the routing result
+        routing = {"api_base_path": route.base_path, "operation_id": route.operation_id}
+        routed = {**scope, "path_params": {**scope.get("path_params", {}), **route.path_params},
+                  "extensions": {**scope.get("extensions", {}), ROUTING_CONTEXT: routing}}
+        await self.after_routing(routed, receive, send)
+
+    def _remember(self, key: tuple[str, str, str], route: Route | None) -> None:
+        if route is None:
+            return
+        if len(self.routes) >= self.size:
+            del self.routes[next(iter(self.routes))]
+        self.routes[key] = route
+
+
+def bind_fast_layers(app: Any) -> None:
+    """Bind the fast path and the routing memo in a built connexion app's stack to what connexion built: its
+    operation objects, and the layer after its routing middleware."""
+    from connexion.middleware.routing import RoutingMiddleware
+
+    stack = list(app.middleware.middleware_stack)
+    for layer in stack:
+        if isinstance(layer, FastPath):
+            layer.bind(connexion_operations(app))
+        elif isinstance(layer, RoutingMemo):
+            layer.after_routing = next(m.app for m in stack if isinstance(m, RoutingMiddleware))

@@ -41,7 +41,8 @@ class ApiPlugin:
     order: int = 100
     # Mount points of the spec; "" is the bare root. Sunbird is served under "/api" and "".
     base_paths: tuple[str, ...] = ("",)
-    # Does this API answer for the given request path? Used to pick the error format for 404/400/etc.
+    # Does this API answer for the given request path? Only asked for a request no operation matched (404,
+    # 405): a routed request's errors go to its operation's API (`harness.routing`).
     owns: Callable[[str], bool] = lambda path: False
     # SQL run once per state directory (CREATE TABLE IF NOT EXISTS ...).
     ddl: Callable[[], str] = lambda: ""
@@ -49,8 +50,10 @@ class ApiPlugin:
     seed: Callable[[Any], None] = lambda tx: None
     # Signing key ids this API needs (generated once per state directory).
     key_ids: Callable[[], tuple[str, ...]] = lambda: ()
-    # Wrap the whole app with this API's own ASGI middleware (e.g. Sunbird's Kong-like gateway).
-    wrap: Callable[[ASGIApp, Context], ASGIApp] | None = None
+    # This API's own ASGI middleware for its routed operations (e.g. Sunbird's Kong-like gateway), called after
+    # connexion's routing and before its security and validation; `harness.routing.route_of(scope)` names the
+    # operation. It sees no other API's requests and no unrouted ones.
+    operation_layer: Callable[[ASGIApp, Context], ASGIApp] | None = None
     # Turn a connexion/starlette error on one of this API's paths into its native error body.
     error_response: Callable[[Request, Exception], Response | Awaitable[Response]] | None = None
     # Lines for the `harness serve` banner (demo credentials, URLs).

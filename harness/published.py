@@ -1,12 +1,18 @@
-"""The specs as the server publishes them at `<docs>/openapi.json` and `<docs>/openapi.yaml`.
+"""The specs as the server publishes them at `<docs>/openapi.json` and `<docs>/openapi.yaml`, and the Swagger UI
+at `<docs>/ui/` that loads them.
 
 What a reader gets is the contract file as written (operation ids, `$ref`s, descriptions; no Python names:
 the functions connexion needs are attached to another copy, `harness.specs.runtime_spec`), with the server the
 client actually reached first in every servers list, so Swagger UI's "Try it out" goes where the page came from.
+
+The UI is served here too, from the `swagger-ui-bundle` assets connexion itself uses, rather than by connexion's
+Swagger UI middleware: that middleware routes every API request through its docs routes first (about a tenth
+of the time of a fast-path request), and it would load connexion's copy of the spec.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -52,3 +58,57 @@ def spec_endpoints(plugin: ApiPlugin) -> tuple[Any, Any]:
         return Response(body, media_type="text/yaml")
 
     return as_json, as_yaml
+
+
+_UI_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <title>{title} — Swagger UI</title>
+  <link rel="stylesheet" type="text/css" href="./swagger-ui.css">
+  <link rel="icon" type="image/png" href="./favicon-32x32.png" sizes="32x32">
+  <style>html {{ box-sizing: border-box; overflow-y: scroll; }} *, *:before, *:after {{ box-sizing: inherit; }}
+  body {{ margin: 0; background: #fafafa; }}</style>
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="./swagger-ui-bundle.js" charset="UTF-8"></script>
+  <script src="./swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+  <script>
+    window.onload = function () {{
+      window.ui = SwaggerUIBundle({{
+        url: {spec_url},
+        validatorUrl: null,
+        dom_id: "#swagger-ui",
+        deepLinking: true,
+        presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+        plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+        layout: "StandaloneLayout"
+      }});
+    }};
+  </script>
+</body>
+</html>
+"""
+
+
+def ui_routes(plugin: ApiPlugin) -> list[Any]:
+    """Starlette routes of one API's Swagger UI: `<docs>/ui` (redirect), `<docs>/ui/`, its static assets."""
+    from starlette.responses import HTMLResponse, RedirectResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    ui = f"{plugin.docs_prefix}/ui"
+    title = html.escape(load_spec(plugin.name).get("info", {}).get("title", plugin.name))
+
+    async def page(request: Request) -> Response:
+        spec_url = json.dumps(f"{request.scope.get('root_path', '')}{plugin.docs_prefix}/openapi.json")
+        return HTMLResponse(_UI_PAGE.format(title=title, spec_url=spec_url.replace("</", "<\\/")))
+
+    async def redirect(request: Request) -> Response:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}{ui}/")
+
+    return [Route(ui, redirect, methods=["GET"]), Route(f"{ui}/", page, methods=["GET"]),
+            Route(f"{ui}/index.html", page, methods=["GET"]),
+            Mount(ui, app=StaticFiles(directory=str(swagger_ui_path)), name=f"{plugin.name}-swagger-ui")]

@@ -23,6 +23,7 @@ from harness.crypto.keys import KeyRing
 from harness.internals import connexion_internals_problem
 from harness.logs import install_access_log_redaction
 from harness.plugins import ON_EVENT_LOOP, ApiPlugin, load_plugins
+from harness.routing import SLOT_KEY, RouteRecorder, RouteSlot, route_of
 from harness.runtime import Context
 from harness.settings import Settings
 from harness.specs import runtime_spec
@@ -92,8 +93,9 @@ async def _error_response(plugins: list[ApiPlugin], request: Request, exc: Excep
     from starlette.exceptions import HTTPException
 
     path = _SLASHES.sub("/", request.url.path)
+    route = route_of(request.scope)
     for plugin in plugins:
-        if plugin.error_response is not None and plugin.owns(path):
+        if plugin.error_response is not None and (plugin.name == route.api if route else plugin.owns(path)):
             result = plugin.error_response(request, exc)
             return await result if inspect.isawaitable(result) else result
     if isinstance(exc, ProblemException):
@@ -145,32 +147,35 @@ def _spec_validation_remembered(store: Store) -> Iterator[None]:
         Specification._validate_spec = original
 
 
-def _connexion_app(settings: Settings, plugins: list[ApiPlugin]) -> connexion.AsyncApp:
+def _connexion_app(ctx: Context, plugins: list[ApiPlugin], fast_path: bool) -> connexion.AsyncApp:
+    """connexion for every plugin's spec, with, right after its routing (the documented BEFORE_SECURITY
+    position), the route recorder that hands each request to its API's operation layer, and the fast path."""
     import connexion
     from connexion.exceptions import ProblemException
+    from connexion.middleware import MiddlewarePosition
     from connexion.options import SwaggerUIOptions
     from connexion.resolver import Resolver
     from starlette.exceptions import HTTPException
 
-    app = connexion.AsyncApp(
-        "harness", validate_responses=settings.validate_responses
-    )
+    settings = ctx.settings
+    app = connexion.AsyncApp("harness", validate_responses=settings.validate_responses)
+    app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY, plugins=plugins, ctx=ctx)
+    if fast_path:
+        from harness.fastpath import FastPath, RoutingMemo
+
+        app.add_middleware(RoutingMemo, position=MiddlewarePosition.BEFORE_SWAGGER)
+        app.add_middleware(FastPath, position=MiddlewarePosition.BEFORE_SECURITY, plugins=plugins,
+                           on_error=functools.partial(_error_response, plugins))
+    # no docs from connexion: `HarnessApp` serves the published specs and the UI (harness.published)
+    no_docs = SwaggerUIOptions(serve_spec=False, swagger_ui=False)
     for plugin in plugins:
         spec = runtime_spec(plugin)
-        docs = plugin.docs_prefix
         for base_path in plugin.base_paths:
-            if docs.startswith(base_path) and (base_path or docs not in plugin.base_paths):
-                # the UI only: the spec it loads is served by `HarnessApp` (harness.published), never connexion's
-                # copy, which carries the security functions
-                ui = SwaggerUIOptions(serve_spec=False, spec_path=f"{docs[len(base_path):]}/openapi.json",
-                                      swagger_ui_path=f"{docs[len(base_path):]}/ui")
-            else:
-                ui = SwaggerUIOptions(serve_spec=False, swagger_ui=False)
             app.add_api(
                 spec,
                 base_path=base_path,
                 name=f"{plugin.name}:{base_path or '/'}",
-                swagger_ui_options=ui,
+                swagger_ui_options=no_docs,
                 **{"resolver": Resolver(function_resolver=_handler_resolver(plugin)), **plugin.api_options},
             )
     handler = _error_dispatcher(plugins)
@@ -193,7 +198,8 @@ def runtime_ctx(request: Request) -> Context:
 
 
 class HarnessApp:
-    """The outermost ASGI layer: context injection, slash normalisation, admin routes."""
+    """The outermost ASGI layer: context injection, the request's route slot (`harness.routing`), slash
+    normalisation, admin routes."""
 
     def __init__(self, ctx: Context, plugins: list[ApiPlugin], inner: Any) -> None:
         from starlette.responses import JSONResponse
@@ -210,32 +216,36 @@ class HarnessApp:
             reset(ctx, plugins)
             return JSONResponse({"status": "reset", "apis": [p.name for p in plugins]})
 
-        from harness.published import spec_endpoints
+        from harness.published import spec_endpoints, ui_routes
 
-        specs = []
+        docs = []
         for plugin in plugins:
             as_json, as_yaml = spec_endpoints(plugin)
-            specs += [Route(f"{plugin.docs_prefix}/openapi.json", as_json, methods=["GET"]),
-                      Route(f"{plugin.docs_prefix}/openapi.yaml", as_yaml, methods=["GET"])]
+            docs += [Route(f"{plugin.docs_prefix}/openapi.json", as_json, methods=["GET"]),
+                     Route(f"{plugin.docs_prefix}/openapi.yaml", as_yaml, methods=["GET"]), *ui_routes(plugin)]
         self.router = Router(
             routes=[
                 Route("/__harness/health", health, methods=["GET"]),
                 Route("/__harness/reset", do_reset, methods=["POST"]),
                 Route("/", _landing(plugins), methods=["GET"]),
-                *specs,
+                *docs,
             ],
             default=inner,
         )
         self.router_paths = frozenset(route.path for route in self.router.routes)
+        self.ui_prefixes = tuple(f"{plugin.docs_prefix}/ui/" for plugin in plugins)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
             scope = dict(scope)
             scope[runtime.SCOPE_KEY] = self.ctx
+            scope[SLOT_KEY] = RouteSlot()
             if "//" in scope["path"]:
                 scope["path"] = _SLASHES.sub("/", scope["path"])
                 scope["raw_path"] = scope["path"].encode()
-            if scope["path"] not in self.router_paths:  # the API routes: skip the admin router's matching
+            path = scope["path"]
+            if path not in self.router_paths and not path.startswith(self.ui_prefixes):
+                # the API routes: skip the admin router's matching
                 await self.inner(scope, receive, send)
                 return
         await self.router(scope, receive, send)
@@ -262,24 +272,22 @@ def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     settings = ctx.settings
     install_access_log_redaction()
     problem = connexion_internals_problem()
+    # validated responses: connexion sees them all
+    fast_path = settings.fast_path and not settings.validate_responses and problem is None
     if problem is not None:
         log.warning("%s", problem)
-        inner: Any = _connexion_app(settings, plugins)
+        inner: Any = _connexion_app(ctx, plugins, fast_path)
     else:
         with _spec_validation_remembered(ctx.store):
-            inner = _connexion_app(settings, plugins)
+            inner = _connexion_app(ctx, plugins, fast_path)
             # connexion parses, validates and compiles the specs on its first request; do it here, where the
             # validation memo applies and before the server takes requests
             middleware = inner.middleware
             middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
-    # validated responses: connexion sees them all
-    if settings.fast_path and not settings.validate_responses and problem is None:
-        from harness import fastpath
+        if fast_path:
+            from harness.fastpath import bind_fast_layers
 
-        inner = fastpath.wrap(inner, plugins, functools.partial(_error_response, plugins))
-    for plugin in plugins:
-        if plugin.wrap is not None:
-            inner = plugin.wrap(inner, ctx)
+            bind_fast_layers(inner)
     return HarnessApp(ctx, plugins, inner)
 
 

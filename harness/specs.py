@@ -85,6 +85,11 @@ def operation_ids(spec: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {op["operationId"]: (method, path) for method, path, op in operations(spec) if "operationId" in op}
 
 
+def path_of(api: str, operation_id: str) -> str:
+    """The path template of one of an API's operations, as its spec writes it."""
+    return operation_ids(load_spec(api))[operation_id][1]
+
+
 def resolve_refs(node: Any, spec: dict[str, Any]) -> Any:
     """`node` with every local `$ref` replaced by its target (our specs have no recursive schemas).
 

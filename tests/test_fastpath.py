@@ -291,13 +291,15 @@ def test_memo_keeps_only_successes_until_their_end() -> None:
 
 def test_an_operation_the_fast_path_cannot_answer_is_refused_when_the_app_is_built(state_dir: Path) -> None:
     from harness.apis import ekool
+    from harness.server import build_app, initialize_state
 
+    ctx = initialize_state(Settings(state_dir=state_dir), ("ekool",))
     authorize = ApiPlugin(**{**ekool.PLUGIN.__dict__, "fast_operations": ("authorize",)})
     with pytest.raises(fastpath.Unsupported, match=r"^authorize: "):
-        fastpath.routes([authorize])
+        build_app(ctx, [authorize])
     missing = ApiPlugin(**{**ekool.PLUGIN.__dict__, "fast_operations": ("getNothing",)})
     with pytest.raises(fastpath.Unsupported, match="not in the spec"):
-        fastpath.routes([missing])
+        build_app(ctx, [missing])
 
 
 @pytest.mark.parametrize(("body", "parsed"), [
@@ -380,3 +382,31 @@ def test_the_installed_connexion_is_the_tested_minor() -> None:
     from harness.internals import connexion_internals_problem
 
     assert connexion_internals_problem() is None
+
+
+def test_the_routing_memo_replays_connexions_route_and_keeps_only_routed_paths(state_dir: Path) -> None:
+    app = create_app(Settings(state_dir=state_dir))
+    memo = next(layer for layer in app.inner.middleware.middleware_stack if isinstance(layer, fastpath.RoutingMemo))
+    memo.size = 2
+    with TestClient(app, base_url=BASE) as client:
+        with TokenHelper.in_process(app) as helper:
+            auth = {"Authorization": f"Bearer {helper.ekool_tokens('mari')['access_token']}"}
+            device = {"Authorization": f"Bearer {helper.sunbird_device_token('mobile_device')}"}
+        memo.routes.clear()
+        first = client.get("/user/me/basic", headers=auth)
+        assert list(memo.routes) == [("GET", "/user/me/basic", "")]
+        assert memo.routes[("GET", "/user/me/basic", "")].operation_id == "getMyBasic"
+        again = client.get("/user/me/basic", headers=auth)  # replayed: same route, same answer
+        assert first.status_code == again.status_code == 200 and first.json() == again.json()
+        # errors of a replayed route are still the operation's own (the slot names the operation)
+        url = "/api/api-manager/v1/consumer/mobile_app/credential/register"
+        answers = [client.post(url, json={"request": {}}, headers=gateway_headers()) for _ in range(2)]
+        assert [a.json()["params"]["errmsg"] for a in answers] == ["KEY IS MANDATORY"] * 2
+        assert client.post("/auth/v1/refresh/token", headers=device).status_code == 400
+        assert list(memo.routes) == [("POST", url, ""), ("POST", "/auth/v1/refresh/token", "")]  # the oldest went
+        assert client.get("/user/me/nothing", headers=auth).status_code == 404
+        assert ("GET", "/user/me/nothing", "") not in memo.routes
+
+
+def gateway_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {gateway_bearer('mobile_admin')}"}

@@ -65,6 +65,19 @@ def at(method: str, *paths: str) -> Selector:
     return select
 
 
+def named(*operation_ids: str) -> Selector:
+    """The operations with these operationIds, in this order (a missing one fails as a missing operation)."""
+
+    def select(available: list[Operation]) -> list[Operation]:
+        chosen = []
+        for operation_id in operation_ids:
+            found = [op for op in available if not op.missing and op.operation_id == operation_id]
+            chosen.extend(found or [Operation("ANY", f"<{operation_id}>")])
+        return chosen
+
+    return select
+
+
 def where(predicate: Callable[[Operation], bool], description: str) -> Selector:
     """Every spec operation matching `predicate`; fails as one missing operation when none does."""
 

@@ -11,12 +11,12 @@ import httpx
 
 from harness import authtoken
 from harness.apis.sunbird import demo
-from harness.apis.sunbird.gateway import route_groups
+from harness.apis.sunbird.gateway import operation_groups
 
 
 def admin_for(consumer: str) -> str:
     """The demo gateway consumer whose groups the spec's ACL (`x-kong-acl-groups`) lets register `consumer`."""
-    groups = route_groups(f"/api-manager/v2/consumer/{consumer}/credential/register") or frozenset()
+    groups = operation_groups("registerCredentialV2", {"consumer": consumer}) or frozenset()
     found = next((c.name for c in demo.consumers() if c.credentials and groups & set(c.groups)), None)
     if found is None:
         raise KeyError(f"no demo gateway credential may register for {consumer!r}")

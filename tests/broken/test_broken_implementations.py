@@ -77,7 +77,13 @@ def test_the_single_response_rules_are_also_checks_of_every_generated_case() -> 
     assert {r.name for api in APIS for r in rules_for(api) if r.each_response} == SINGLE_RESPONSE_RULES
 
 
-@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.breaks in SINGLE_RESPONSE_RULES], ids=lambda m: m.__name__)
+# Generated cases hold no valid code, so they never see a successful token answer, the only kind
+# `token_responses_are_no_store` judges; its mutant is caught by the rules phase (the equality test).
+SEEN_BY_GENERATED_CASES = SINGLE_RESPONSE_RULES - {"token_responses_are_no_store"}
+
+
+@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.breaks in SEEN_BY_GENERATED_CASES],
+                         ids=lambda m: m.__name__)
 def test_the_spec_phase_catches_a_single_response_rule_broken(make_app, mutant: type[Mutant]) -> None:
     with ThreadedServer(mutant(make_app())) as server:  # schemathesis sends real HTTP
         result = conform(ConformConfig(target=server.url, apis=(mutant.api,), phases=("spec",), max_examples=5,

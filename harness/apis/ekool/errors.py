@@ -1,4 +1,8 @@
-"""connexion's own errors on eKool paths (validation, security, routing) answered the way eKool answers them."""
+"""connexion's own errors on eKool paths (validation, security, routing) answered the way eKool answers them.
+
+Keyed on the operation the error came from (`harness.routing`); a request that matched no operation (404,
+405) is eKool's when `owns` says its path is.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,11 @@ from starlette.responses import Response
 
 from harness.apis.ekool import bearer, oauth_errors
 from harness.apis.ekool.authorize import authorization_parameters, validate
-from harness.apis.ekool.wire import RESOURCE_PREFIXES
+from harness.routing import route_of
 from harness.runtime import SCOPE_KEY, Context
 from harness.specs import HTTP_METHODS, load_spec
 
-AUTHORIZE = "/oauth/authorize"
-TOKEN = "/oauth/token"
+RESOURCE_PREFIXES = ("/generaldata", "/user/")
 log = logging.getLogger("harness.ekool")
 
 
@@ -54,10 +57,10 @@ def _authorize_error(ctx: Context, request: Request) -> oauth_errors.OAuthError:
     return oauth_errors.invalid_request("request")
 
 
-def _bad_request(request: Request, exc: Exception) -> oauth_errors.OAuthError:
+def _bad_request(operation: str | None, exc: Exception) -> oauth_errors.OAuthError:
     detail = str(getattr(exc, "detail", "") or exc)
     parameter = oauth_errors.parameter_named_in(detail)
-    if request.url.path == TOKEN and parameter == "grant_type":
+    if operation == "issueToken" and parameter == "grant_type":
         return oauth_errors.unsupported_grant_type()
     return oauth_errors.invalid_request(parameter or "request")
 
@@ -76,7 +79,8 @@ async def error_response(request: Request, exc: Exception) -> Response:
     allow = _allowed_methods().get(request.url.path) if status == 405 else None
     headers = {"Allow": allow} if allow else {}
     ctx: Context = request.scope[SCOPE_KEY]
-    extra = oauth_errors.NO_STORE if request.url.path == TOKEN else {}
+    route = route_of(request.scope)
+    operation = route.operation_id if route else None
     if isinstance(exc, OAuthScopeProblem):
         err = oauth_errors.insufficient_scope(exc.required_scopes)
     elif isinstance(exc, bearer.BearerRejected):
@@ -84,12 +88,12 @@ async def error_response(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, OAuthProblem):
         hint = await run_in_threadpool(bearer.hint_for, ctx, request.headers.get("authorization"))
         err = oauth_errors.access_denied(hint)
-    elif status == 400 and request.url.path == AUTHORIZE and request.method == "GET":
+    elif status == 400 and operation == "authorize":
         err = await run_in_threadpool(_authorize_error, ctx, request)
     elif status == 400:
-        err = _bad_request(request, exc)
+        err = _bad_request(operation, exc)
     else:
         if status >= 500:
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         err = _generic(status, exc)
-    return oauth_errors.to_response(err, request.headers, {**extra, **headers})
+    return oauth_errors.to_response(err, request.headers, headers)

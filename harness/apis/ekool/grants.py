@@ -13,14 +13,18 @@ from harness.apis.ekool import clients, codes, oauth_errors, scopes, tokens
 from harness.apis.ekool.demo import Client
 from harness.runtime import Context, current
 
+# league's BearerTokenResponse: `no-store`/`no-cache` and a charset on success only; its errors carry neither
+# (reference/ekool-oauth2.md, "Measured against the genuine library")
+TOKEN_CONTENT_TYPE = "application/json; charset=UTF-8"
+
 
 def token(body: dict[str, Any]) -> Response:
     form = {key: value for key, value in body.items() if isinstance(value, str)}
     try:
         answer = grant(current(), form, request.headers)
     except oauth_errors.OAuthError as err:
-        return oauth_errors.to_response(err, request.headers, oauth_errors.NO_STORE)
-    return JSONResponse(answer, headers=oauth_errors.NO_STORE)
+        return oauth_errors.to_response(err, request.headers)
+    return JSONResponse(answer, headers=oauth_errors.NO_STORE, media_type=TOKEN_CONTENT_TYPE)
 
 
 def grant(ctx: Context, form: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The request as PHP and league see it, before connexion parses it (an ASGI wrapper).
+"""The request as PHP and league see it, before connexion parses it: eKool's operation layer
+(`harness.routing`), which sees each eKool request after routing and before connexion's security and validation.
 
 Forms: starlette's form parser (used by connexion) raises on a field over 1 MB and on more than 1000 fields,
 before any handler runs: a 500. PHP parses the form (dropping fields past `max_input_vars`, 1000), so league
@@ -8,21 +9,26 @@ token, secret or password, so every check answers as it would for the full value
 
 Authorization: league strips an optional leading `Bearer ` (case-sensitive) and parses the rest as the JWT;
 connexion wants `<scheme> <token>`. The header is rewritten to `Bearer <what league would parse>`.
+
+Which operations take a form and which a bearer token is read from the spec (`form_operations`,
+`bearer_operations`).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from starlette.datastructures import Headers
 
 from harness.asgi import read_body, replay
 from harness.plugins import ASGIApp
+from harness.routing import route_of
 from harness.runtime import Context
+from harness.specs import load_spec, operations, resolve_refs
 
-FORM_PATHS = ("/oauth/token", "/oauth/authorize", "/login")
-RESOURCE_PREFIXES = ("/generaldata", "/user/")
+FORM = "application/x-www-form-urlencoded"
 _BEARER_PREFIX = re.compile(r"^\s*Bearer\s")
 MAX_FIELD_BYTES = 1024 * 1024  # starlette.formparsers.FormParser.max_part_size (name and value together)
 MAX_FIELDS = 1000  # starlette's max_fields, and PHP's default max_input_vars
@@ -50,17 +56,37 @@ def _with_league_bearer(scope: dict[str, Any]) -> dict[str, Any]:
     return {**scope, "headers": headers}
 
 
-def _is_form_post(scope: dict[str, Any]) -> bool:
-    if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in FORM_PATHS:
-        return False
-    return Headers(scope=scope).get("content-type", "").startswith("application/x-www-form-urlencoded")
+@cache
+def form_operations() -> frozenset[str]:
+    """The operations whose request body is a form."""
+    spec = load_spec("ekool")
+    return frozenset(op["operationId"] for _, _, op in operations(spec)
+                     if FORM in resolve_refs(op.get("requestBody", {}), spec).get("content", {}))
+
+
+@cache
+def bearer_operations() -> frozenset[str]:
+    """The operations that take an OAuth 2 access token (a requirement on an `oauth2` scheme)."""
+    spec = load_spec("ekool")
+    schemes = spec["components"]["securitySchemes"]
+    return frozenset(op["operationId"] for _, _, op in operations(spec)
+                     if any(schemes[name]["type"] == "oauth2" for requirement in op.get("security", spec.get(
+                         "security", [])) for name in requirement))
+
+
+def _is_form(scope: dict[str, Any]) -> bool:
+    return Headers(scope=scope).get("content-type", "").startswith(FORM)
 
 
 def as_league_sees_it(inner: ASGIApp, ctx: Context) -> ASGIApp:
+    bearer, forms = bearer_operations(), form_operations()
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(RESOURCE_PREFIXES):
+        route = route_of(scope)
+        operation = route.operation_id if route else None
+        if operation in bearer:
             scope = _with_league_bearer(scope)
-        if not _is_form_post(scope):
+        if operation not in forms or not _is_form(scope):
             await inner(scope, receive, send)
             return
         buffered = await read_body(receive)

@@ -28,15 +28,16 @@ from harness.apis.sunbird.envelope import (
     register_error,
     service_error,
 )
-from harness.apis.sunbird.gateway import BODY_SCOPE_KEY, UNAUTHORIZED
+from harness.apis.sunbird.gateway import BODY_NOTE, UNAUTHORIZED
 from harness.apis.sunbird.validation import parse_json, register_errors
+from harness.routing import slot_of
 
 log = logging.getLogger("harness.sunbird")
 NO_ROUTE = "no Route matched with those values"
 _PREFIX = re.compile(r"^/api(?=/|$)")
-_REGISTER = re.compile(r"^/api-manager/v[12]/consumer/[^/]+/credential/register$")
-_REFRESH = "/auth/v1/refresh/token"
-_REALM = "/auth/realms/"
+_REALM = "/auth/realms/"  # Keycloak answers every path under it, an operation's or not
+REGISTER_OPERATIONS = frozenset({"registerCredentialV1", "registerCredentialV2", "getApiToken"})
+REALM_OPERATIONS = frozenset({"realmToken", "realmCerts", "realmOpenidConfiguration"})
 
 
 def owns(path: str) -> bool:
@@ -65,12 +66,16 @@ def _envelope(answer: tuple[dict, int], headers: dict[str, str] | None) -> JSONR
 
 
 def error_response(request: Request, exc: Exception) -> Response:
+    """Keyed on the operation the error came from (`harness.routing`); a request that matched none (404, 405)
+    by its path."""
     path = _PREFIX.sub("", re.sub(r"/{2,}", "/", request.url.path))
+    slot = slot_of(request.scope)
+    operation = slot.route.operation_id if slot.route else None
     status, headers = _status(exc), _headers(exc)
     if status >= 500:
         log.error("unexpected error on %s", path, exc_info=exc)
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    if path.startswith(_REALM):
+    if operation in REALM_OPERATIONS or (operation is None and path.startswith(_REALM)):
         detail = getattr(exc, "detail", None) or reason
         error = "invalid_request" if status < 500 else "server_error"
         return realm_error(status, error, str(detail), headers)
@@ -78,14 +83,14 @@ def error_response(request: Request, exc: Exception) -> Response:
         return gateway_message(401, UNAUTHORIZED, headers)
     if status == 404:
         return gateway_message(404, NO_ROUTE, headers)
-    if _REGISTER.match(path):
+    if operation in REGISTER_OPERATIONS:
         if status == 400:
-            raw = request.scope.get(BODY_SCOPE_KEY, b"")
+            raw = slot.notes.get(BODY_NOTE, b"")
             document = parse_json(raw)
             messages = register_errors(document) or [str(getattr(exc, "detail", "") or reason)]
             return _envelope(register_error(400, BAD_REQUEST, ", ".join(messages), msgid_of(document)), headers)
         if status >= 500:
             return _envelope(register_error(500, INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE), headers)
-    if path == _REFRESH and status == 400:
+    if operation == "refreshAccessToken" and status == 400:
         return _envelope(refresh_error(BAD_REQUEST, ""), headers)
     return service_error(status, reason, path, headers)

@@ -1,13 +1,17 @@
 """The Kong-like gateway in front of the register and refresh routes (reference/sunbird-api-manager.md, "Gateway").
 
 Plugin order as in Kong (by priority): jwt → request-size-limiting → acl → rate-limiting. Each failure is
-answered here, before connexion routes or validates anything, with Kong's `{"message": ...}` body.
+answered here with Kong's `{"message": ...}` body: after connexion has routed the request (the gateway is
+Sunbird's operation layer, `harness.routing`), before it checks security or validates anything.
 
-The guarded routes and their ACL groups are the spec's operations that carry `x-kong-acl-groups`: a list of
+The guarded operations and their ACL groups are the spec's operations that carry `x-kong-acl-groups`: a list of
 groups, or groups per value of a path parameter with an `otherwise` (any other consumer segment goes to the
 service for the super-admin group only: that keeps the service's own unknown-consumer errors, v1 400 and v2 500,
-reachable without letting a device or app credential mint credentials for an arbitrary consumer). Like a Kong
-route, a guarded path is guarded whatever the method.
+reachable without letting a device or app credential mint credentials for an arbitrary consumer).
+
+A method the spec does not list on a guarded path routes to no operation: it is answered 405 before the gateway
+looks at the token. (A Kong route declared without methods would check the token first; the seeds and the
+measured clients never send such a request.)
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from harness.apis.sunbird.envelope import gateway_message
 from harness.asgi import Body, read_body, replay
 from harness.authtoken import hs256_signature_valid, signature_bytes, signing_input
 from harness.crypto.tokens import MalformedToken, split
+from harness.routing import route_of, slot_of
 from harness.runtime import Context
-from harness.specs import routed_spec
+from harness.specs import load_spec, operations
 
 CREDENTIAL_SCOPE_KEY = "sunbird.credential"
-BODY_SCOPE_KEY = "sunbird.body"
+BODY_NOTE = "sunbird.body"
 MAX_BODY_BYTES = 1 << 20  # Kong's allowed_payload_size is in megabytes (2^20 bytes)
 
 UNAUTHORIZED = "Unauthorized"
@@ -42,7 +47,6 @@ TOO_LARGE = "Request size limit exceeded"
 RATE_LIMITED = "API rate limit exceeded"
 
 ACL_EXTENSION = "x-kong-acl-groups"
-_PARAMETER = re.compile(r"\{([^}/]+)\}")
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
@@ -63,32 +67,20 @@ def _group_rule(acl: Any) -> GroupRule:
         return lambda params: groups
     values = {value: frozenset(groups) for value, groups in acl["values"].items()}
     otherwise, parameter = frozenset(acl["otherwise"]), acl["parameter"]
-    return lambda params: values.get(params[parameter], otherwise)
+    return lambda params: values.get(params.get(parameter, ""), otherwise)
 
 
 @cache
-def guarded_routes() -> list[tuple[re.Pattern[str], GroupRule]]:
-    """(path pattern under any mount, its groups) for every operation with an ACL, in routing order."""
-    from harness.apis.sunbird import PLUGIN
-
-    mounts = "|".join(re.escape(base) for base in sorted(PLUGIN.base_paths, key=len, reverse=True))
-    found = []
-    for path, item in routed_spec("sunbird")["paths"].items():
-        acl = next((op[ACL_EXTENSION] for op in item.values() if isinstance(op, dict) and ACL_EXTENSION in op), None)
-        if acl is not None:
-            parts = _PARAMETER.split(path)
-            template = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
-            found.append((re.compile(f"^(?:{mounts}){template}$"), _group_rule(acl)))
-    return found
+def guarded_operations() -> dict[str, GroupRule]:
+    """operationId → the rule giving its ACL groups, for every operation with `x-kong-acl-groups`."""
+    return {operation["operationId"]: _group_rule(operation[ACL_EXTENSION])
+            for _, _, operation in operations(load_spec("sunbird")) if ACL_EXTENSION in operation}
 
 
-def route_groups(path: str) -> frozenset[str] | None:
-    """The ACL groups a protected route allows, or None if the gateway does not guard this path."""
-    for pattern, groups in guarded_routes():
-        match = pattern.match(path)
-        if match:
-            return groups(match.groupdict())
-    return None
+def operation_groups(operation_id: str, path_params: dict[str, str]) -> frozenset[str] | None:
+    """The ACL groups a guarded operation allows here, or None if the gateway does not guard it."""
+    rule = guarded_operations().get(operation_id)
+    return rule(path_params) if rule is not None else None
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -171,14 +163,16 @@ def _header(scope: dict[str, Any], wanted: bytes) -> str | None:
 
 
 class Gateway:
-    """ASGI middleware: guards the routes of `route_groups`, passes everything else through untouched."""
+    """The operation layer (`harness.routing`): guards the operations of `guarded_operations`, passes every
+    other Sunbird operation through untouched."""
 
     def __init__(self, app: Any, ctx: Context) -> None:
         self.app = app
         self.ctx = ctx
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        groups = route_groups(scope["path"]) if scope["type"] == "http" else None
+        route = route_of(scope)
+        groups = operation_groups(route.operation_id, scope.get("path_params", {})) if route else None
         if groups is None:
             await self.app(scope, receive, send)
             return
@@ -197,9 +191,9 @@ class Gateway:
         except Rejected as rejection:
             await gateway_message(rejection.status, rejection.message)(scope, receive, send)
             return
-        await self.app({**scope, CREDENTIAL_SCOPE_KEY: credential, BODY_SCOPE_KEY: body.data},
-                       replay(body.data, receive), send)
+        slot_of(scope).notes[BODY_NOTE] = body.data  # what the service's 400 answer quotes (`errors.py`)
+        await self.app({**scope, CREDENTIAL_SCOPE_KEY: credential}, replay(body.data, receive), send)
 
 
-def wrap(app: Any, ctx: Context) -> Gateway:
+def operation_layer(app: Any, ctx: Context) -> Gateway:
     return Gateway(app, ctx)

@@ -20,17 +20,21 @@ from harness.conformance.config import ConformConfig
 from harness.conformance.ekool.config import EkoolConfig
 from harness.conformance.login import LoginError, Redirect, authorize_via_forms
 from harness.conformance.transport import Transport
+from harness.specs import load_spec, operations, path_of
 
-AUTHORIZE = "/oauth/authorize"
-TOKEN = "/oauth/token"
-# Resource endpoint → the scope it needs (seeds/002, the collection's description).
-RESOURCE_SCOPES = {
-    "/generaldata": "users-basic",
-    "/user/me/basic": "users-basic",
-    "/user/me/roles": "users-roles",
-    "/user/me/schools": "users-schools",
-    "/user/me/children": "users-children",
-}
+AUTHORIZE = path_of("ekool", "authorize")
+TOKEN = path_of("ekool", "issueToken")
+
+
+def _resource_scopes() -> dict[str, str]:
+    """Resource path → the scope it needs: every operation with an `ekool_oauth` requirement (seeds/002)."""
+    return {path: requirement["ekool_oauth"][0] for _, path, op in operations(load_spec("ekool"))
+            for requirement in op.get("security", []) if requirement.get("ekool_oauth")}
+
+
+RESOURCE_SCOPES = _resource_scopes()
+RESOURCE_OPERATIONS = tuple(op["operationId"] for _, _, op in operations(load_spec("ekool"))
+                            if any(r.get("ekool_oauth") for r in op.get("security", [])))
 
 
 class ClientError(RuntimeError):

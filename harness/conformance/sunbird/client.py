@@ -16,12 +16,12 @@ from harness.conformance import jwts
 from harness.conformance.config import ConformConfig
 from harness.conformance.sunbird.config import SunbirdConfig
 from harness.conformance.transport import Transport
+from harness.specs import path_of
 
-REGISTER_V1 = "/api-manager/v1/consumer/{consumer}/credential/register"
-REGISTER_V2 = "/api-manager/v2/consumer/{consumer}/credential/register"
-GET_API_TOKEN = "/api-manager/v2/consumer/desktop_device/credential/register"
-REFRESH = "/auth/v1/refresh/token"
-JWKS = "/.well-known/jwks.json"
+REGISTER_V1 = path_of("sunbird", "registerCredentialV1")
+REGISTER_V2 = path_of("sunbird", "registerCredentialV2")
+REFRESH = path_of("sunbird", "refreshAccessToken")
+JWKS = path_of("sunbird", "getJwks")
 
 # Route → the gateway consumer whose ACL group may call it (reference note, "Gateway" table).
 CALLER_FOR_CONSUMER = {

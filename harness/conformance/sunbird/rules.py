@@ -15,19 +15,12 @@ import httpx
 import jwt
 
 from harness.conformance import jwts
-from harness.conformance.rules import Operation, at, expect, rule
-from harness.conformance.sunbird.client import (
-    GET_API_TOKEN,
-    REFRESH,
-    REGISTER_V1,
-    REGISTER_V2,
-    SunbirdClient,
-    new_key,
-)
+from harness.conformance.rules import Operation, expect, named, rule
+from harness.conformance.sunbird.client import REFRESH, SunbirdClient, new_key
 
-REGISTER_OPS = at("POST", REGISTER_V1, REGISTER_V2, GET_API_TOKEN)
-V2_OPS = at("POST", REGISTER_V2, GET_API_TOKEN)
-GATEWAY_OPS = at("POST", REGISTER_V1, REGISTER_V2, GET_API_TOKEN, REFRESH)
+REGISTER_OPS = named("registerCredentialV1", "registerCredentialV2", "getApiToken")
+V2_OPS = named("registerCredentialV2", "getApiToken")
+GATEWAY_OPS = named("registerCredentialV1", "registerCredentialV2", "getApiToken", "refreshAccessToken")
 REGISTER_ENVELOPE_ID = "ekstep.api.am.adminutil.consumer.create"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TWELVE_HOURS = 12 * 3600
@@ -46,9 +39,15 @@ def _register(client: SunbirdClient, op: Operation, key: str | None = None, **kw
     return client.register(_version(op), _route_consumer(op), key, path=op.path, **kwargs)
 
 
+def _good_bearer(client: SunbirdClient, op: Operation) -> str:
+    """A bearer the gateway lets call `op`: a device token for refresh, else the route's admin credential."""
+    return client.device_bearer if op.operation_id == "refreshAccessToken" else client.caller_bearer(
+        _route_consumer(op))
+
+
 def _call(client: SunbirdClient, op: Operation, bearer: str) -> httpx.Response:
     """A valid call to a gateway-protected operation, made with `bearer`."""
-    if op.path.endswith(REFRESH):
+    if op.operation_id == "refreshAccessToken":
         return client.refresh("not-even-a-jwt", bearer=bearer)
     return _register(client, op, bearer=bearer)
 
@@ -101,7 +100,7 @@ def register_envelope_has_documented_fields(client: SunbirdClient, op: Operation
     expect(all(isinstance(result[name], str) for name in result), "result values must be strings")
 
 
-@rule("sunbird", at("POST", REGISTER_V1))
+@rule("sunbird", named("registerCredentialV1"))
 def register_v1_same_key_returns_same_secret(client: SunbirdClient, op: Operation) -> None:
     """Registering one key twice returns the same secret: the credential is stored.
 
@@ -114,7 +113,7 @@ def register_v1_same_key_returns_same_secret(client: SunbirdClient, op: Operatio
     expect(secrets[0] == secrets[1], "the second registration of the same key returned another secret")
 
 
-@rule("sunbird", at("POST", REGISTER_V1))
+@rule("sunbird", named("registerCredentialV1"))
 def register_v1_token_verifies_with_returned_secret(client: SunbirdClient, op: Operation) -> None:
     """The v1 token is HS256 `{"alg": "HS256"}`, verifies with the returned secret and has `iss` = key.
 
@@ -160,7 +159,7 @@ def gateway_refuses_missing_or_malformed_bearer(client: SunbirdClient, op: Opera
 
     Source: reference/sunbird-api-manager.md "Gateway: bearer JWT check"; RFC 6750 §3.1.
     """
-    if op.path.endswith(REFRESH):
+    if op.operation_id == "refreshAccessToken":
         response = client.http.post(client.url(REFRESH), data={"refresh_token": "x"})
     else:
         body = {"request": {"key": new_key()}}
@@ -175,7 +174,7 @@ def gateway_refuses_bad_signature(client: SunbirdClient, op: Operation) -> None:
 
     Source: reference/sunbird-api-manager.md "Gateway: bearer JWT check"; RFC 7515 §5.2.
     """
-    good = client.device_bearer if op.path.endswith(REFRESH) else client.caller_bearer(_route_consumer(op))
+    good = _good_bearer(client, op)
     _gateway_refusal(_call(client, op, jwts.tampered(good)), 403, "Invalid signature")
 
 
@@ -186,7 +185,7 @@ def gateway_refuses_alg_none(client: SunbirdClient, op: Operation) -> None:
     Source: reference/sunbird-api-manager.md "Gateway" (`alg` must equal the credential's; never `none`);
     RFC 8725 §3.1.
     """
-    good = client.device_bearer if op.path.endswith(REFRESH) else client.caller_bearer(_route_consumer(op))
+    good = _good_bearer(client, op)
     header, claims = jwts.unverified(good)
     kid = {"kid": header["kid"]} if "kid" in header else {}
     _gateway_refusal(_call(client, op, jwts.unsigned(claims, kid)), 403, "Invalid algorithm")
@@ -208,14 +207,14 @@ def gateway_refuses_wrong_group(client: SunbirdClient, op: Operation) -> None:
 
     Source: reference/sunbird-api-manager.md "Gateway" (ACL table).
     """
-    if op.path.endswith(REFRESH):
+    if op.operation_id == "refreshAccessToken":
         outsider = "mobile_app"  # a gateway admin, not a device: no refreshTokenCreate
     else:
         outsider = "portal" if _route_consumer(op) != "portal_anonymous" else "mobile_app"
     _gateway_refusal(_call(client, op, client.bearer(outsider)), 403, "You cannot consume this service")
 
 
-@rule("sunbird", at("POST", REGISTER_V1))
+@rule("sunbird", named("registerCredentialV1"))
 def gateway_accepts_standard_base64_signature(client: SunbirdClient, op: Operation) -> None:
     """An HS256 bearer whose signature is written in standard Base64 (`+ / =`) is accepted like base64url.
 
@@ -265,7 +264,7 @@ def register_requires_json_content_type(client: SunbirdClient, op: Operation) ->
     _status(response, 415)
 
 
-@rule("sunbird", at("POST", REFRESH))
+@rule("sunbird", named("refreshAccessToken"))
 def refresh_gives_access_token_verifying_with_published_keys(client: SunbirdClient, op: Operation) -> None:
     """Refresh answers an RS256 `typ: Bearer` access token that verifies with the published keys, from the
     realm's issuer, living at most 12 h, and echoes the refresh token.
@@ -296,7 +295,7 @@ def refresh_gives_access_token_verifying_with_published_keys(client: SunbirdClie
            f"expires_in {result.get('expires_in')!r} does not match exp")
 
 
-@rule("sunbird", at("POST", REFRESH))
+@rule("sunbird", named("refreshAccessToken"))
 def refresh_rejects_garbage_token_with_invalid_grant(client: SunbirdClient, op: Operation) -> None:
     """A refresh token that is not a valid realm token gets 400 `invalid_grant`, never a 5xx.
 
@@ -315,7 +314,7 @@ def refresh_rejects_garbage_token_with_invalid_grant(client: SunbirdClient, op: 
         expect(data.get("result", {}).get("access_token") is None, "a refused refresh must not carry a token")
 
 
-@rule("sunbird", at("POST", REFRESH))
+@rule("sunbird", named("refreshAccessToken"))
 def refresh_requires_form_content_type(client: SunbirdClient, op: Operation) -> None:
     """A JSON refresh body gets 415: the endpoint takes `application/x-www-form-urlencoded`.
 
@@ -326,7 +325,7 @@ def refresh_requires_form_content_type(client: SunbirdClient, op: Operation) -> 
     _status(response, 415)
 
 
-@rule("sunbird", at("POST", REFRESH))
+@rule("sunbird", named("refreshAccessToken"))
 def refresh_requires_refresh_token(client: SunbirdClient, op: Operation) -> None:
     """A refresh call without `refresh_token` gets 400 `BAD_REQUEST`.
 
@@ -356,7 +355,7 @@ def json_bodies_come_with_json_content_type(client: SunbirdClient, op: Operation
 
     Source: CONTRIBUTING.md (the spec is the contract); RFC 8259 §11; seeds/000 (response headers).
     """
-    if op.path.endswith(REFRESH):
+    if op.operation_id == "refreshAccessToken":
         answers = [client.refresh(client.realm_refresh_token()), client.refresh("garbage")]
     else:
         answers = [_register(client, op), _register(client, op, body={"request": {"key": ""}})]

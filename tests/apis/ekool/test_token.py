@@ -32,7 +32,9 @@ INVALID_REQUEST = ("The request is missing a required parameter, includes an inv
 
 def error_of(response, status: int, error: str, hint: str | None = None) -> dict[str, str]:
     assert response.status_code == status, response.text
-    assert response.headers["cache-control"] == "no-store" and response.headers["pragma"] == "no-cache"
+    # league's errors: plain JSON, no no-store (reference/ekool-oauth2.md, "Measured against the genuine library")
+    assert response.headers["content-type"] == "application/json"
+    assert "no-store" not in response.headers.get("cache-control", "") and "pragma" not in response.headers
     body = response.json()
     keys = ["error", "error_description", "hint", "message"] if hint is not None else [
         "error", "error_description", "message"]
@@ -222,9 +224,11 @@ def test_pkce_verifier_without_a_challenge_is_refused(flow):
 
 
 def test_token_response_body_headers_and_order(flow):
+    """league's BearerTokenResponse: no-store, no-cache and `charset=UTF-8` on success (reference note, "Measured")."""
     response = flow.exchange(flow.code())
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store" and response.headers["pragma"] == "no-cache"
+    assert response.headers["content-type"] == "application/json; charset=UTF-8"
     body = response.json()
     assert list(body) == ["token_type", "expires_in", "access_token", "refresh_token"]
     assert body["token_type"] == "Bearer" and body["expires_in"] == 604800

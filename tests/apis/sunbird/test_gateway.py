@@ -195,19 +195,25 @@ def test_unknown_sunbird_path_is_kong_404(client, prefix):
 
 
 def test_the_acl_of_every_guarded_operation_is_in_the_spec():
-    from harness.apis.sunbird.gateway import ACL_EXTENSION, route_groups
+    from harness.apis.sunbird.gateway import ACL_EXTENSION, operation_groups
     from harness.specs import load_spec, operations
 
     for method, path, op in operations(load_spec("sunbird")):
         guarded = op.get("security") == [{"bearerAuth": []}]
         assert (ACL_EXTENSION in op) == guarded, f"{method} {path}"
-        acl = op.get(ACL_EXTENSION)
-        for prefix in ("/api", ""):
-            if isinstance(acl, list):
-                assert route_groups(prefix + path) == frozenset(acl)
-            elif acl is not None:
-                for value, groups in acl["values"].items():
-                    concrete = prefix + path.replace("{" + acl["parameter"] + "}", value)
-                    # the literal desktop_device route of "Get API token" wins where it exists
-                    assert route_groups(concrete) == frozenset(groups), concrete
-                assert route_groups(prefix + path.replace("{consumer}", "nobody")) == frozenset(acl["otherwise"])
+        acl, operation_id = op.get(ACL_EXTENSION), op["operationId"]
+        if acl is None:
+            assert operation_groups(operation_id, {}) is None
+        elif isinstance(acl, list):
+            assert operation_groups(operation_id, {}) == frozenset(acl)
+        else:
+            for value, groups in acl["values"].items():
+                assert operation_groups(operation_id, {acl["parameter"]: value}) == frozenset(groups)
+            assert operation_groups(operation_id, {acl["parameter"]: "nobody"}) == frozenset(acl["otherwise"])
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_method_the_spec_does_not_list_is_405_before_the_gateway(client, prefix, method):
+    """The gateway guards operations: an unlisted method routes to none and gets the service's 405."""
+    response = client.request(method, f"{prefix}/api-manager/v1/consumer/mobile_device/credential/register")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"

@@ -185,15 +185,17 @@ def test_literal_desktop_path_reaches_its_own_operation(monkeypatch, make_app, s
 
 def test_literal_desktop_path_keeps_its_security_behind_the_gateway(state_dir):
     """Even with the gateway bypassed, connexion's own security refuses the literal route without a bearer."""
+    import dataclasses
+
     from starlette.testclient import TestClient
 
-    from harness.apis.sunbird.gateway import Gateway
-    from harness.server import create_app
+    from harness.apis.sunbird import PLUGIN
+    from harness.server import build_app, initialize_state
     from harness.settings import Settings
 
-    app = create_app(Settings(state_dir=state_dir), apis=("sunbird",))
-    assert isinstance(app.inner, Gateway)
-    with TestClient(app.inner.app) as client:  # the connexion app the gateway wraps
+    without_gateway = dataclasses.replace(PLUGIN, operation_layer=None)
+    app = build_app(initialize_state(Settings(state_dir=state_dir), ("sunbird",)), [without_gateway])
+    with TestClient(app) as client:
         response = client.post("/api/api-manager/v2/consumer/desktop_device/credential/register",
                                json={"request": {"key": "d1"}}, headers={"Authorization": "Bearer x.y.z"})
     assert response.status_code == 401
