@@ -68,6 +68,8 @@ def serve(
     rate_limit: Annotated[int, typer.Option(
         help="Sunbird gateway requests per credential per minute (0: off).")] = 0,
     validate_responses: Annotated[bool, typer.Option(help="Validate every response against the spec.")] = False,
+    ekool_integer_timestamps: Annotated[bool, typer.Option(
+        help="eKool access tokens with whole-second iat/nbf/exp (league writes microseconds).")] = False,
     fast_path: Annotated[bool, typer.Option(
         help="Answer valid requests to the hot operations without connexion's per-request rebuilds.")] = True,
 ) -> None:
@@ -81,7 +83,7 @@ def serve(
     settings = Settings(
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
-        validate_responses=validate_responses, fast_path=fast_path,
+        validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,
     )
     if not _port_free(host, port):
         console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
@@ -111,7 +113,7 @@ def token_generate(
     key: Annotated[str, typer.Option(help="The JWT credential's key (becomes `iss`).")],
     secret: Annotated[str, typer.Option(help="The JWT credential's secret (HS256 key).")],
 ) -> None:
-    """Make a gateway Bearer token: HS256 {"iss": key, "iat": now}."""
+    """Make a gateway Bearer token exactly as Sunbird's auth-token generator does (HS256, `iat` null)."""
     from harness import authtoken
 
     typer.echo(authtoken.generate(key, secret))
@@ -122,7 +124,7 @@ def token_refresh(
     token: Annotated[str, typer.Argument(help="The expired or old auth token.")],
     secret: Annotated[str, typer.Option(help="The secret the old token was made with.")],
 ) -> None:
-    """Make a fresh token with the same `iss` as the old one."""
+    """Make a fresh token with the same `iss` and `iat` = now (our extension: the real `refresh` is a stub)."""
     from harness import authtoken
 
     try:

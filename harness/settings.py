@@ -32,6 +32,8 @@ class Settings:
     # eKool access token lifetime (seconds); the collection shows 604800 (7 days).
     ekool_access_ttl: int = 604800
     ekool_refresh_ttl: int = 30 * 24 * 3600
+    # eKool access tokens' iat/nbf/exp: microseconds as lcobucci/jwt 4-5 writes them (default), or whole seconds.
+    ekool_integer_timestamps: bool = False
     # Signs the eKool browser session cookie; derived from the state dir's secret when empty.
     session_secret: str = ""
 

@@ -30,6 +30,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.apis.ekool import ACCESS_KID
 from harness.conformance import jwts
 from harness.conformance.config import ConformConfig
 from harness.conformance.ekool.client import EkoolClient, Pkce
@@ -173,8 +174,10 @@ class Target:
         return jwt.PyJWK(jwk, algorithm="RS256").key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
-    def genuine_rs256(self, token: str) -> Genuine:
-        kid = jwts.unverified(token)[0]["kid"]
+    def genuine_rs256(self, token: str, kid: str | None = None) -> Genuine:
+        """`token` and the key that signed it: the one its `kid` names, else `kid` (eKool's carry none)."""
+        kid = jwts.unverified(token)[0].get("kid", kid)
+        assert kid is not None
         return Genuine(token, self.server_signer(kid), self.public_pem(kid))
 
 
@@ -312,7 +315,7 @@ def _refresh_token_check(target: Target, refresh_token: str) -> httpx.Response:
 
 
 def _ekool_access_token(target: Target) -> Genuine:
-    return target.genuine_rs256(target.ekool.tokens()["access_token"])
+    return target.genuine_rs256(target.ekool.tokens()["access_token"], ACCESS_KID)
 
 
 def _ekool_resource(target: Target, access_token: str) -> httpx.Response:

@@ -75,13 +75,22 @@ def verify_hs256(token: str, secret: str) -> dict[str, Any]:
 
 
 def verify_with_jwks(token: str, *jwks: dict[str, Any], leeway: float = 5.0, **options: Any) -> dict[str, Any]:
-    """Claims of an RS256 token verified with the key its `kid` names (or the only key) in any of `jwks`."""
+    """Claims of an RS256 token verified with the key its `kid` names in any of `jwks`; a token without `kid`
+    (league's have none) with whichever published RSA key verifies it (RFC 7515 §6 leaves the choice to the
+    verifier)."""
     header, _ = unverified(token)
     keys = [key for document in jwks for key in document.get("keys", [])]
     kid = header.get("kid")
-    matching = [k for k in keys if k.get("kid") == kid] if kid is not None else keys[:1] if len(keys) == 1 else []
+    matching = [k for k in keys if k.get("kid") == kid] if kid is not None else [k for k in keys
+                                                                                  if k.get("kty") == "RSA"]
     if not matching:
         raise jwt.InvalidTokenError(f"no key with kid {kid!r} among {[k.get('kid') for k in keys]}")
-    key = jwt.PyJWK(matching[0], algorithm="RS256").key
-    return jwt.decode(token, key, algorithms=["RS256"], leeway=leeway,
-                      options={"verify_aud": False, **options})
+    error: jwt.InvalidTokenError | None = None
+    for candidate in matching:
+        try:
+            return jwt.decode(token, jwt.PyJWK(candidate, algorithm="RS256").key, algorithms=["RS256"],
+                              leeway=leeway, options={"verify_aud": False, **options})
+        except jwt.InvalidSignatureError as exc:
+            error = exc
+    assert error is not None
+    raise error

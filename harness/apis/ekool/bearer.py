@@ -20,7 +20,8 @@ from harness.runtime import SCOPE_KEY, Context
 MISSING_HEADER = 'Missing "Authorization" header'
 NOT_VERIFIED = "Access token could not be verified"
 REVOKED = "Access token has been revoked"
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+BAD_BASE64 = "Error while decoding from Base64Url, invalid base64 characters detected"
 _DATE_CLAIMS = ("iat", "nbf", "exp")
 
 
@@ -32,11 +33,21 @@ class BearerRejected(OAuthProblem):
         self.hint = hint
 
 
+def _base64url(segment: str) -> bytes:
+    """lcobucci/jwt 5 decodes with libsodium's URL-safe, unpadded variant, which is strict: no `=`, no length
+    of 4n+1, no stray bits in the last character (reference/ekool-oauth2.md, "Measured": `a.b.c`)."""
+    if not _BASE64URL.fullmatch(segment) or len(segment) % 4 == 1:
+        raise BearerRejected(BAD_BASE64)
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != segment:
+        raise BearerRejected(BAD_BASE64)
+    return raw
+
+
 def _decode_part(segment: str, name: str) -> dict[str, Any]:
-    if not _BASE64URL.fullmatch(segment):
-        raise BearerRejected("Error while decoding from Base64Url, invalid base64 characters detected")
+    raw = _base64url(segment)
     try:
-        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BearerRejected("Error while decoding from JSON") from exc
     if not isinstance(value, dict):
@@ -57,8 +68,7 @@ def parse(token: str) -> dict[str, Any]:
         value = claims.get(name)
         if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise BearerRejected(f"Value is not in the allowed date format: {value}")
-    if not _BASE64URL.fullmatch(parts[2]):
-        raise BearerRejected("Error while decoding from Base64Url, invalid base64 characters detected")
+    _base64url(parts[2])
     return claims
 
 

@@ -18,8 +18,14 @@ from harness.runtime import Context, current
 TOKEN_CONTENT_TYPE = "application/json; charset=UTF-8"
 
 
+def laravel_input(body: dict[str, Any]) -> dict[str, str]:
+    """The parameters league sees: Laravel's TrimStrings and ConvertEmptyStringsToNull run first, so values are
+    trimmed and an empty one is absent (reference/ekool-oauth2.md, "Measured"); a form or a JSON body alike."""
+    return {key: value.strip() for key, value in body.items() if isinstance(value, str) and value.strip()}
+
+
 def token(body: dict[str, Any]) -> Response:
-    form = {key: value for key, value in body.items() if isinstance(value, str)}
+    form = laravel_input(body)
     try:
         answer = grant(current(), form, request.headers)
     except oauth_errors.OAuthError as err:

@@ -28,29 +28,44 @@ class RefreshToken:
     revoked: bool
 
 
-def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], jti: str, now: int) -> str:
-    claims = {"aud": client_id, "jti": jti, "iat": now, "nbf": now, "exp": now + ctx.settings.ekool_access_ttl,
-              "sub": str(user_id), "scopes": scopes}
-    # sort_headers=False keeps league's header order: typ, alg (then our kid).
-    return jwt.encode(claims, ctx.keys.private(ACCESS_KID), algorithm="RS256",
-                      headers={"typ": "JWT", "alg": "RS256", "kid": ACCESS_KID}, sort_headers=False)
+def numeric_date(micros: int, whole_seconds: bool = False) -> int | float:
+    """A NumericDate (given in microseconds) as lcobucci/jwt 4-5 writes it: seconds with microseconds (`U.u`),
+    an integer when the microseconds are zero; or whole seconds."""
+    if whole_seconds or micros % 1_000_000 == 0:
+        return micros // 1_000_000
+    return micros / 1_000_000
+
+
+def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], jti: str, expires_at: float) -> str:
+    """league 8's JWT: `exp` from the token entity (made first), then `iat` and `nbf` at conversion, a microsecond
+    apart, so `exp - iat` is a little under the TTL; header `typ`, `alg` and no `kid` (reference/ekool-oauth2.md,
+    "Measured against the genuine library")."""
+    whole = ctx.settings.ekool_integer_timestamps
+    issued = round(ctx.clock.now() * 1_000_000)
+    claims = {"aud": client_id, "jti": jti, "iat": numeric_date(issued, whole),
+              "nbf": numeric_date(issued + 1, whole),
+              "exp": numeric_date(round(expires_at * 1_000_000), whole), "sub": str(user_id), "scopes": scopes}
+    # sort_headers=False keeps league's header order: typ, alg.
+    return jwt.encode(claims, ctx.keys.private(ACCESS_KID), algorithm="RS256", headers={"typ": "JWT", "alg": "RS256"},
+                      sort_headers=False)
 
 
 def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:
     """Store and return a new access/refresh pair as the token endpoint's body (league's key order)."""
-    now = int(ctx.clock.now())
+    now = ctx.clock.now()
+    expires_at = now + ctx.settings.ekool_access_ttl
     jti = secrets.token_hex(40)
     refresh = opaque()
     scopes_json = json.dumps(scopes)
     tx.execute("INSERT INTO ekool_access_tokens (jti, client_id, user_id, scopes, expires_at) VALUES (?, ?, ?, ?, ?)",
-               (jti, client_id, user_id, scopes_json, now + ctx.settings.ekool_access_ttl))
+               (jti, client_id, user_id, scopes_json, expires_at))
     tx.execute(
         "INSERT INTO ekool_refresh_tokens (token_hash, access_jti, client_id, user_id, scopes, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (digest(refresh), jti, client_id, user_id, scopes_json, now + ctx.settings.ekool_refresh_ttl),
     )
     return {"token_type": "Bearer", "expires_in": ctx.settings.ekool_access_ttl,
-            "access_token": access_token(ctx, client_id, user_id, scopes, jti, now), "refresh_token": refresh}
+            "access_token": access_token(ctx, client_id, user_id, scopes, jti, expires_at), "refresh_token": refresh}
 
 
 def find_refresh(tx: sqlite3.Connection, token: str) -> RefreshToken | None:

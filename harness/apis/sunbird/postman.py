@@ -7,9 +7,6 @@ from harness import authtoken
 from harness.apis.sunbird import demo
 from harness.plugins import PostmanFlow, PostmanStep
 
-# A fixed `iat` keeps the export byte-for-byte reproducible; the gateway does not check `iat`.
-_FIXED_IAT = 1700000000
-
 
 def sunbird_steps() -> list[PostmanStep]:
     v1, v2 = "registerCredentialV1", "registerCredentialV2"
@@ -72,7 +69,7 @@ def environment() -> dict[str, str]:
     values = {"sunbird_url": "{{base_url}}/api"}
     for consumer in demo.consumers():
         for key, secret in consumer.credentials[:1]:
-            values[f"{consumer.name}_bearer"] = authtoken.generate(key, secret, _FIXED_IAT)
+            values[f"{consumer.name}_bearer"] = authtoken.generate(key, secret)  # deterministic: iat null
     return values
 
 

@@ -86,6 +86,11 @@ def test_missing_authorization_header(flow, path):
     ("Basic bWFyaTptYXJp", "The JWT string must have two dots"),
     ("Bearer a.b.c.d", "The JWT string must have two dots"),
     ("Bearer !!.e30.sig", "Error while decoding from Base64Url, invalid base64 characters detected"),
+    # lcobucci/jwt 5 (libsodium, strict URL-safe unpadded): reference/ekool-oauth2.md, "Measured" (`a.b.c`)
+    ("Bearer a.b.c", "Error while decoding from Base64Url, invalid base64 characters detected"),
+    ("Bearer e30=.e30.sig", "Error while decoding from Base64Url, invalid base64 characters detected"),
+    ("Bearer e31.e30.sig", "Error while decoding from Base64Url, invalid base64 characters detected"),
+    ("Bearer e30.e30.a", "Error while decoding from Base64Url, invalid base64 characters detected"),
     ("Bearer bm90IGpzb24.e30.sig", "Error while decoding from JSON"),
     ("Bearer MQ.e30.sig", "headers must be an array"),
     ("Bearer e30.MQ.sig", "claims must be an array"),
