@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STABLE_IDS = {
     "sunbird": {"registerCredentialV1", "registerCredentialV2", "getApiToken", "refreshAccessToken", "realmToken",
                 "realmCerts", "realmOpenidConfiguration", "getJwks"},
-    "ekool": {"authorize", "decideAuthorization", "submitLogin", "issueToken", "getGeneralData", "getMyBasic",
-              "getMyRoles", "getMySchools", "getMyChildren", "getJwks"},
+    "ekool": {"authorize", "decideAuthorization", "showLogin", "submitLogin", "issueToken", "getGeneralData",
+              "getMyBasic", "getMyRoles", "getMySchools", "getMyChildren", "getJwks"},
 }
 # `harness.apis.sunbird.register.register_v1`, `harness.apis.shared:jwks`, `bench.common`, `tests/...py`
 _OUR_PACKAGES = ("harness", "bench", "tests")

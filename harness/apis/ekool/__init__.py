@@ -29,6 +29,7 @@ PLUGIN = ApiPlugin(
     handlers={
         "authorize": "harness.apis.ekool.authorize:start",
         "decideAuthorization": "harness.apis.ekool.authorize:decide",
+        "showLogin": "harness.apis.ekool.login:show",
         "submitLogin": "harness.apis.ekool.login:submit",
         "issueToken": "harness.apis.ekool.grants:token",
         "getGeneralData": "harness.apis.ekool.resources:general_data",

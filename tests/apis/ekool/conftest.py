@@ -53,17 +53,31 @@ class Flow:
         query = {k: v for k, v in {**base, **params}.items() if v is not None}
         return self.http.get("/oauth/authorize", params=query, follow_redirects=False)
 
+    def login_page(self, **params: str) -> httpx.Response:
+        """A guest's authorization request: 302 to the login page (Passport), which is fetched."""
+        sent = self.authorize(**params)
+        assert sent.status_code == 302 and sent.headers["location"].endswith("/login"), sent.text
+        page = self.http.get(sent.headers["location"], follow_redirects=False)
+        assert page.status_code == 200 and 'name="password"' in page.text, page.text
+        return page
+
+    def is_sent_to_log_in(self, **params: str) -> bool:
+        sent = self.authorize(**params)
+        return sent.status_code == 302 and sent.headers["location"].endswith("/login")
+
     def login(self, page: httpx.Response, username: str = "mari", password: str | None = None) -> httpx.Response:
         form = read_form(page.text)
         data = {**form.fields, "username": username, "password": username if password is None else password}
         return self.http.post(form.action, data=data, follow_redirects=False)
 
     def consent_page(self, **params: str) -> httpx.Response:
-        """Log in from the authorize page and follow back to the consent page."""
+        """Log in if need be and come back to the consent page (`prompt=consent` unless given: a returning
+        user with a valid token would otherwise skip it, as with Passport)."""
+        username = params.pop("username", "mari")
+        params.setdefault("prompt", "consent")
         page = self.authorize(**params)
-        assert page.status_code == 200, page.text
-        if 'name="password"' in page.text:
-            back = self.login(page, params.pop("username", "mari"))
+        if page.status_code == 302 and page.headers["location"].endswith("/login"):
+            back = self.login(self.http.get(page.headers["location"]), username)
             assert back.status_code == 302, back.text
             page = self.http.get(back.headers["location"], follow_redirects=False)
         assert page.status_code == 200 and 'value="approve"' in page.text, page.text

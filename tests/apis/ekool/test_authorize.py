@@ -145,18 +145,23 @@ def test_checks_run_in_league_order(flow):
     assert flow.authorize(client_id="nope", code_challenge="short").status_code == 401
     assert flow.authorize(redirect_uri="https://evil.example/", code_challenge="short").status_code == 401
     assert flow.authorize(scope="bad", code_challenge="short").status_code == 302
-    assert flow.authorize(code_challenge_method="S256").status_code == 200, "a method without a challenge is ignored"
+    assert flow.is_sent_to_log_in(code_challenge_method="S256"), "a method without a challenge is ignored"
 
 
-def test_valid_request_without_session_shows_the_login_page(flow):
-    page = flow.authorize(state="xyz")
+def test_a_guest_is_sent_to_the_login_page_and_back(flow):
+    """Passport: a guest gets 302 to `/login`, the URL kept in the session; after login, 302 back to the
+    authorization request (reference/ekool-oauth2.md, "Measured against the genuine library")."""
+    sent = flow.authorize(state="xyz")
+    assert sent.status_code == 302 and sent.headers["location"] == "/login"
+    page = flow.http.get(sent.headers["location"])
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     form = read_form(page.text)
-    assert form.action == "/login"
-    assert {"username", "password", "_token"} <= set(form.fields)
-    assert form.fields["client_id"] == DEMO_CLIENT and form.fields["state"] == "xyz"
-    assert form.fields["redirect_uri"] == REDIRECT and form.fields["scope"] == ALL_SCOPES
+    assert form.action == "/login" and set(form.fields) == {"username", "password", "_token"}
     assert "eKool demo app" in page.text
+    back = flow.login(page, "mari")
+    assert back.status_code == 302 and back.headers["location"].startswith("/oauth/authorize?")
+    assert query_of(back.headers["location"])["state"] == "xyz"
+    assert query_of(back.headers["location"])["redirect_uri"] == REDIRECT
 
 
 def test_session_cookie_is_signed_httponly_and_samesite_lax(flow):
@@ -165,19 +170,19 @@ def test_session_cookie_is_signed_httponly_and_samesite_lax(flow):
     attributes = [part.strip().lower() for part in cookie.split(";")]
     assert "httponly" in attributes and "samesite=lax" in attributes and "path=/" in attributes
     value = cookie.split(";")[0].split("=", 1)[1]
-    assert re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+", value), "itsdangerous payload.timestamp.signature"
+    assert re.fullmatch(r"\.?[\w-]+\.[\w-]+\.[\w-]+", value), "itsdangerous [.]payload.timestamp.signature"
 
 
 def test_wrong_password_shows_the_login_page_again_without_a_session(flow):
-    page = flow.authorize()
+    page = flow.login_page()
     again = flow.login(page, "mari", "wrong")
     assert again.status_code == 200 and "These credentials do not match our records." in again.text
     assert 'value="mari"' in again.text and 'name="password"' in again.text
-    assert 'name="password"' in flow.authorize().text, "still logged out"
+    assert flow.is_sent_to_log_in(), "still logged out"
 
 
 def test_login_then_consent_page_shows_client_user_and_scopes(flow):
-    back = flow.login(flow.authorize(state="st"), "mari")
+    back = flow.login(flow.login_page(state="st"), "mari")
     assert back.status_code == 302
     location = back.headers["location"]
     assert location.startswith("/oauth/authorize?") and query_of(location)["state"] == "st"
@@ -192,7 +197,7 @@ def test_login_then_consent_page_shows_client_user_and_scopes(flow):
 
 
 def test_login_needs_the_csrf_token_of_its_session(flow, client):
-    form = read_form(flow.authorize().text)
+    form = read_form(flow.login_page().text)
     credentials = {"username": "mari", "password": "mari"}
     missing = client.post("/login", data=credentials, follow_redirects=False)
     assert missing.status_code == 400 and missing.json()["hint"] == "Check the `_token` parameter"
@@ -253,13 +258,50 @@ def test_a_forged_session_cookie_counts_as_no_session(flow, client):
     page = flow.consent_page()
     assert page.status_code == 200
     client.cookies.set(COOKIE, client.cookies[COOKIE][:-3] + "AAA")
-    assert 'name="password"' in flow.authorize().text
+    assert flow.is_sent_to_log_in()
 
 
 def test_logged_in_user_goes_straight_to_consent(flow):
     flow.consent_page()
     again = flow.authorize(state="second")
     assert again.status_code == 200 and 'value="approve"' in again.text
+
+
+def test_consent_is_skipped_for_a_returning_user_with_a_valid_token(flow):
+    """Passport's hasValidToken: same client, exactly the same scopes → straight back with a code; other scopes,
+    a revoked token or `prompt=consent` → the page (reference/ekool-oauth2.md, "Measured")."""
+    pair = flow.tokens("mari")
+    skipped = flow.authorize(state="again")
+    assert skipped.status_code == 302 and skipped.headers["location"].startswith(f"{REDIRECT}?code=")
+    assert query_of(skipped.headers["location"])["state"] == "again"
+    assert flow.exchange(query_of(skipped.headers["location"])["code"]).status_code == 200
+    assert flow.authorize(scope="users-basic").status_code == 200, "other scopes: asked again"
+    assert flow.authorize(prompt="consent").status_code == 200, "prompt=consent always asks"
+    flow.refresh(pair["refresh_token"])  # rotation revokes that pair; the exchange above left a valid one
+    assert flow.authorize().status_code == 302
+
+
+def test_prompt_none_never_shows_a_page(flow):
+    """Passport 12: a guest → access_denied with hint `Unauthenticated`, `state` kept; a user who would be asked
+    → the user's denial (reference/ekool-oauth2.md, "Measured")."""
+    guest = flow.authorize(prompt="none", state="s1")
+    assert guest.status_code == 302
+    query = query_of(guest.headers["location"])
+    assert guest.headers["location"].startswith(f"{REDIRECT}?state=s1&error=access_denied")
+    assert query["hint"] == "Unauthenticated"
+    flow.consent_page()  # now logged in, no token yet
+    asked = flow.authorize(prompt="none", state="s2")
+    assert asked.status_code == 302 and query_of(asked.headers["location"])["error"] == "access_denied"
+    assert query_of(asked.headers["location"])["state"] == "s2"
+
+
+def test_prompt_login_asks_for_a_new_login_once(flow):
+    flow.consent_page()
+    first = flow.authorize(prompt="login")
+    assert first.status_code == 302 and first.headers["location"].endswith("/login"), "logged out, sent to log in"
+    back = flow.login(flow.http.get(first.headers["location"]), "juhan")
+    again = flow.http.get(back.headers["location"], follow_redirects=False)  # still prompt=login: not again
+    assert again.status_code == 200 and 'value="approve"' in again.text and "Juhan" in again.text
 
 
 def test_auto_login_answers_with_a_code_at_once(make_app):
@@ -276,7 +318,7 @@ def test_auto_login_answers_with_a_code_at_once(make_app):
 
 def test_auto_login_with_an_unknown_user_shows_the_login_page(make_app):
     with TestClient(make_app(auto_login="nobody"), base_url="http://127.0.0.1:8000") as http:
-        assert 'name="password"' in Flow(http).authorize().text
+        assert Flow(http).is_sent_to_log_in()
 
 
 def test_no_scope_means_an_empty_scope_list(flow):
@@ -292,5 +334,5 @@ def test_landing_page_links_to_the_login_page_of_each_demo_client(client):
     hrefs = re.findall(r'href="(/oauth/authorize\?[^"]+)"', client.get("/").text)
     assert len(hrefs) == 2
     for href in hrefs:
-        page = client.get(href.replace("&amp;", "&"), follow_redirects=False)
+        page = client.get(href.replace("&amp;", "&"), follow_redirects=True)
         assert page.status_code == 200 and 'name="password"' in page.text

@@ -31,10 +31,10 @@ from .conftest import (
 def log_in_and_approve(authorize_url: str, username: str = "mari") -> str:
     """The user's browser: log in, approve, and return where the server sends it back (not followed)."""
     with requests.Session() as browser:
-        page = browser.get(authorize_url, allow_redirects=False)
-        assert page.status_code == 200, page.text
+        page = browser.get(authorize_url)  # a guest: 302 to the login page, followed as a browser does
+        assert page.status_code == 200 and page.url.endswith("/login"), page.text
         login = read_form(page.text)
-        consent = browser.post(urljoin(authorize_url, login.action),
+        consent = browser.post(urljoin(page.url, login.action),
                                data={**login.fields, "username": username, "password": username})
         assert consent.status_code == 200 and "Authorization request" in consent.text, consent.text
         form = read_form(consent.text)
@@ -123,4 +123,4 @@ def test_a_restarted_server_keeps_sessions_codes_and_tokens(make_app):
         assert flow.get("/generaldata", pair["access_token"]).status_code == 200
         assert flow.refresh(pair["refresh_token"]).status_code == 200
         assert flow.exchange(code).status_code == 200
-        assert 'value="approve"' in flow.authorize().text, "the signed session cookie is still accepted"
+        assert 'value="approve"' in flow.authorize(prompt="consent").text, "the signed session cookie is still accepted"

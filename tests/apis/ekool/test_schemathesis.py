@@ -28,7 +28,7 @@ class Credentials:
     def __init__(self, http: TestClient) -> None:
         flow = Flow(http)
         self.bearer = flow.tokens()["access_token"]
-        login_page = flow.authorize()
+        login_page = http.get("/login")
         self.anonymous = (login_page.cookies[COOKIE], read_form(login_page.text).fields["_token"])
         consent_page = flow.consent_page()
         self.logged_in = (http.cookies[COOKIE], read_form(consent_page.text).fields["_token"])

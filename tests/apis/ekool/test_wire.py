@@ -42,7 +42,7 @@ def test_too_many_fields_are_dropped_like_php_max_input_vars(client):
 
 
 def test_megabyte_password_is_a_failed_login(flow):
-    form = read_form(flow.authorize().text)
+    form = read_form(flow.login_page().text)
     page = flow.http.post("/login", data={**form.fields, "username": "mari", "password": MEGABYTE})
     assert page.status_code == 200 and "These credentials do not match our records." in page.text
 
