@@ -185,6 +185,16 @@ def _finish_run(result: RunResult, junit_xml: Path | None, json_path: Path | Non
     raise typer.Exit(0 if result.passed else 1)
 
 
+def _print_rules(apis: tuple[str, ...]) -> None:
+    """`--list-rules`: one line per rule (stdout, tab-separated): API, rule, profiles, source."""
+    from harness.conformance.rules import rules_for
+
+    for name in apis:
+        for found in rules_for(name):
+            profiles = ",".join(sorted(found.profiles)) + (" (default: note)" if found.deviation else "")
+            typer.echo(f"{name}\t{found.name}\t{profiles}\t{found.source}")
+
+
 @app.command()
 def conform(
     target: Annotated[str | None, typer.Option(help="Base URL of the deployment to check.")] = None,
@@ -197,14 +207,25 @@ def conform(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
     phases: Annotated[str | None, typer.Option(help="Comma-separated subset of spec,rules,fixtures.")] = None,
     rule: Annotated[list[str] | None, typer.Option(help="Run only this semantic rule (repeatable).")] = None,
+    profile: Annotated[str | None, typer.Option(
+        help="default: the deployed system's exact behaviour; rfc: the RFCs' (see --list-rules).")] = None,
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="Print every rule, its profiles and source.")
+                          ] = False,
 ) -> None:
     """Check a deployment against the contract: schemathesis, semantic rules, fixture replay. Exit 0 only
     when every rule passes."""
     from harness.conformance.report import ConsoleReporter
+    from harness.conformance.rules import PROFILES
     from harness.conformance.runner import PHASE_NAMES
     from harness.conformance.runner import conform as run_conform
 
+    if profile is not None and profile not in PROFILES:
+        console.print(f"[red]error:[/] --profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+        raise typer.Exit(2)
     known = _checked_apis()
+    if list_rules:
+        _print_rules(known if api == "all" else (api,))
+        raise typer.Exit(0)
     if api not in (*known, "all"):
         console.print(f"[red]error:[/] --api must be {', '.join(known)} or all, not {api!r}")
         raise typer.Exit(2)
@@ -213,7 +234,7 @@ def conform(
         console.print(f"[red]error:[/] --phases takes {', '.join(PHASE_NAMES)}")
         raise typer.Exit(2)
     settings = _load_conform_config(config, target, apis=known if api == "all" else (api,),
-                                    max_examples=max_examples, seed=seed, phases=chosen_phases)
+                                    max_examples=max_examples, seed=seed, phases=chosen_phases, profile=profile)
     result = run_conform(settings, ConsoleReporter(console), rule_names=rule or None)
     _finish_run(result, junit_xml, json_path)
 

@@ -39,6 +39,8 @@ class ConformConfig:
     workers: int = 1
     request_timeout: float = 10.0
     fixture_dir: Path | None = None
+    # which rules judge (harness.conformance.rules.PROFILES): the deployed system's exact behaviour, or the RFCs'
+    profile: str = "default"
     # each API's own table, by API name
     sections: Mapping[str, Any] = field(default_factory=_default_sections)
 
@@ -98,6 +100,11 @@ def parse_config(data: dict[str, Any]) -> ConformConfig:
             values[name] = tuple(values[name])
     if "fixture_dir" in values:
         values["fixture_dir"] = Path(values["fixture_dir"])
+    if "profile" in values:
+        from harness.conformance.rules import PROFILES
+
+        if values["profile"] not in PROFILES:
+            raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, not {values['profile']!r}")
     return ConformConfig(**values, sections=sections)
 
 

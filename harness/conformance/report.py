@@ -20,6 +20,7 @@ from harness.conformance.results import Outcome, failures
 class RunResult:
     target: str
     apis: tuple[str, ...]
+    profile: str = "default"
     outcomes: list[Outcome] = field(default_factory=list)
     cases: int = 0
     cases_by_phase: dict[str, int] = field(default_factory=dict)
@@ -35,7 +36,7 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target, "apis": list(self.apis), "passed": self.passed,
+            "target": self.target, "apis": list(self.apis), "profile": self.profile, "passed": self.passed,
             "generated_cases": self.cases, "cases_by_phase": self.cases_by_phase,
             "stateful_transitions": self.stateful_transitions,
             "wall_time_seconds": round(self.elapsed, 3),
@@ -100,7 +101,7 @@ class ConsoleReporter(Reporter):
 
 def summary_table(result: RunResult) -> Table:
     """Every rule and fixture per operation; spec checks folded into one row per operation unless failed."""
-    table = Table(title=f"harness conform → {result.target}", show_lines=False)
+    table = Table(title=f"harness conform → {result.target} (profile {result.profile})", show_lines=False)
     for column in ("API", "phase", "rule", "operation", "result"):
         table.add_column(column, overflow="fold")
     folded: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
@@ -108,7 +109,8 @@ def summary_table(result: RunResult) -> Table:
         if outcome.phase == "spec" and outcome.passed:
             folded[(outcome.api, outcome.operation)].append(outcome)
             continue
-        mark = "[green]passed[/]" if outcome.passed else "[red]FAILED[/]"
+        mark = "[red]FAILED[/]" if not outcome.passed else "[green]passed[/] [yellow](note)[/]" if outcome.note \
+            else "[green]passed[/]"
         table.add_row(outcome.api, outcome.phase, outcome.rule, outcome.operation, mark)
     for (api, operation), outcomes in folded.items():
         cases = max(o.cases for o in outcomes)
@@ -124,6 +126,9 @@ def print_summary(console: Console, result: RunResult) -> None:
         console.print(outcome.message, markup=False, highlight=False)
         if outcome.curl:
             console.print("reproduce:", outcome.curl, markup=False, highlight=False, soft_wrap=True)
+    for outcome in (o for o in result.outcomes if o.note):
+        console.print(f"\n[yellow]note[/] {outcome.api} {outcome.rule} on {outcome.operation}: ", outcome.note,
+                      markup=False, highlight=False)
     status = "[green]all rules pass[/]" if result.passed else f"[red]{len(failed)} failed[/]"
     console.print(f"\n{len(result.outcomes)} outcomes ({result.count('rules')} rule checks, "
                   f"{result.count('fixtures')} fixtures, {result.count('spec')} spec checks), "
@@ -132,20 +137,25 @@ def print_summary(console: Console, result: RunResult) -> None:
 
 def junit_xml(result: RunResult) -> ET.ElementTree:
     """One <testsuite> per API and phase; one <testcase> per rule per operation."""
-    root = ET.Element("testsuites", name="harness conform", tests=str(len(result.outcomes)),
-                      failures=str(len(failures(result.outcomes))), time=f"{result.elapsed:.3f}")
+    root = ET.Element("testsuites", name=f"harness conform (profile {result.profile})",
+                      tests=str(len(result.outcomes)), failures=str(len(failures(result.outcomes))),
+                      time=f"{result.elapsed:.3f}")
     suites: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
     for outcome in result.outcomes:
         suites[(outcome.api, outcome.phase)].append(outcome)
     for (api, phase), outcomes in suites.items():
         suite = ET.SubElement(root, "testsuite", name=f"{api}.{phase}", tests=str(len(outcomes)),
                               failures=str(len(failures(outcomes))))
+        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="profile", value=result.profile)
         for outcome in outcomes:
             case = ET.SubElement(suite, "testcase", classname=f"{api}.{phase}.{outcome.operation}",
                                  name=outcome.rule)
-            if outcome.source:
+            if outcome.source or outcome.note:
                 properties = ET.SubElement(case, "properties")
-                ET.SubElement(properties, "property", name="source", value=outcome.source)
+                if outcome.source:
+                    ET.SubElement(properties, "property", name="source", value=outcome.source)
+                if outcome.note:
+                    ET.SubElement(properties, "property", name="note", value=outcome.note)
             if not outcome.passed:
                 failure = ET.SubElement(case, "failure", message=outcome.message[:500])
                 failure.text = f"{outcome.message}\n\nreproduce:\n{outcome.curl}" if outcome.curl else outcome.message

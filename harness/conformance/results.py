@@ -18,6 +18,7 @@ class Outcome:
     source: str = ""  # the seed, reference note or RFC the rule enforces
     cases: int = 0  # generated cases behind a spec-phase outcome
     endpoint: str = ""  # "METHOD /path" of the operation, as in the spec
+    note: str = ""  # a passed outcome's remark: a known deviation of the real system, and the clause it departs from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -98,6 +98,14 @@ def either(*selectors: Selector) -> Selector:
 
 ResponseJudge = Callable[[Any], None]  # one httpx.Response of the rule's operations; raises AssertionError
 
+# What a run holds a target to. `default`: the deployed system's exact behaviour (league 8's error codes, its
+# `state`-less `invalid_scope` redirect, the real gateway's messages). `rfc`: RFC 6749/6750/7636/9700 behaviour,
+# where another faithful implementation (league 9's `invalid_grant`, a kept `state`) passes and the real system's
+# known deviations are findings.
+PROFILES = {"default": "the deployed system's exact behaviour (reference notes, \"Measured\")",
+            "rfc": "RFC 6749, 6750, 7636 and 9700 behaviour"}
+BOTH = frozenset(PROFILES)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -108,6 +116,17 @@ class Rule:
     # Rules that judge a single response also name that judgement: the schema phase applies it to every
     # generated case of the rule's operations, as a schemathesis check named like the rule.
     each_response: ResponseJudge | None = None
+    profiles: frozenset[str] = BOTH
+    # A known deviation of the real system from an RFC (an `rfc` rule the real system fails): under the default
+    # profile it still runs, and a failure is reported as a note naming the clause, not as a failure.
+    deviation: bool = False
+
+    def runs_under(self, profile: str) -> bool:
+        return profile in self.profiles or self.deviation
+
+    def judges_under(self, profile: str) -> bool:
+        """Whether a failure under `profile` is a failure (else a note)."""
+        return profile in self.profiles
 
     @property
     def summary(self) -> str:
@@ -124,12 +143,19 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(api: str, selector: Selector, each_response: ResponseJudge | None = None) -> Callable[[RuleFunc], RuleFunc]:
+def rule(api: str, selector: Selector, each_response: ResponseJudge | None = None,
+         profiles: Iterable[str] = BOTH, deviation: bool = False) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule of `api` checked on the operations `selector` picks from the spec; `each_response`, when
-    the rule judges single responses, is that judgement (also run on every generated case)."""
+    the rule judges single responses, is that judgement (also run on every generated case); `profiles`, which
+    profiles it belongs to; `deviation`, an `rfc` rule the real system is known to fail (a note by default)."""
+    chosen = frozenset(profiles)
+    unknown = chosen - BOTH
+    if unknown:
+        raise ValueError(f"unknown profiles {sorted(unknown)}; known: {sorted(BOTH)}")
 
     def register(func: RuleFunc) -> RuleFunc:
-        RULES.append(Rule(name=func.__name__, api=api, func=func, selector=selector, each_response=each_response))
+        RULES.append(Rule(name=func.__name__, api=api, func=func, selector=selector, each_response=each_response,
+                          profiles=chosen, deviation=deviation))
         return func
 
     return register
@@ -147,11 +173,13 @@ def spec_ops(spec: dict[str, Any]) -> list[Operation]:
     return [Operation(method, path, op) for method, path, op in spec_operations(spec)]
 
 
-def plan(api: str, spec: dict[str, Any], names: Iterable[str] | None = None) -> list[tuple[Rule, Operation]]:
-    """Every (rule, operation) pair to check, in registration order."""
+def plan(api: str, spec: dict[str, Any], names: Iterable[str] | None = None,
+         profile: str = "default") -> list[tuple[Rule, Operation]]:
+    """Every (rule, operation) pair to check under `profile`, in registration order."""
     wanted = set(names) if names is not None else None
     available = spec_ops(spec)
-    return [(r, op) for r in rules_for(api) if wanted is None or r.name in wanted for op in r.selector(available)]
+    return [(r, op) for r in rules_for(api) if r.runs_under(profile) and (wanted is None or r.name in wanted)
+            for op in r.selector(available)]
 
 
 def expect(condition: object, message: str) -> None:

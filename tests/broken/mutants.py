@@ -65,10 +65,12 @@ class Response:
 
 
 class Mutant:
-    """Passes everything through; subclasses override `handle` and name the rule they break."""
+    """Passes everything through; subclasses override `handle` and name the rule they break (judged under
+    `profile`)."""
 
     api: ClassVar[str]
     breaks: ClassVar[str]
+    profile: ClassVar[str] = "default"
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -608,6 +610,53 @@ class ErrorsWithoutMessage(Mutant):
         return response
 
 
+def _invalid_grant(description: str) -> Response:
+    body = {"error": "invalid_grant", "error_description": description, "hint": "", "message": description}
+    return Response(400, {"content-type": "application/json"}, json.dumps(body).encode())
+
+
+class League9ReusedCode(Mutant):
+    """league 9: a reused code is 400 `invalid_grant` (a faithful variation the default profile forbids)."""
+
+    api, breaks = "ekool", "reused_code_is_leagues_invalid_request"
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if _is_token(request) and response.status == 400 and b"Authorization code has been revoked" in response.body:
+            return _invalid_grant("The provided authorization grant is invalid, expired or revoked.")
+        return response
+
+
+class League9RevokedRefresh(Mutant):
+    """league 9: a rotated refresh token is 400 `invalid_grant` (a faithful variation the default forbids)."""
+
+    api, breaks = "ekool", "revoked_refresh_token_is_leagues_invalid_request"
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if _is_token(request) and response.status == 401 and b"Token has been revoked" in response.body:
+            return _invalid_grant("The refresh token is invalid.")
+        return response
+
+
+class League8UnderRfc(Mutant):
+    """The real system itself, judged by the RFCs: one of its known deviations."""
+
+    api, profile = "ekool", "rfc"
+
+
+class League8DropsErrorState(League8UnderRfc):
+    breaks = "error_redirects_keep_state"
+
+
+class League8KeepsReplayedCodeTokens(League8UnderRfc):
+    breaks = "reused_code_revokes_its_tokens"
+
+
+class League8UnchallengedResource401(League8UnderRfc):
+    breaks = "resource_401_carries_www_authenticate"
+
+
 MUTANTS: tuple[type[Mutant], ...] = (
     DropsResmsgid, NewSecretEveryTime, AcceptsAlgNone, IgnoresAcl, WrongStatusForBadKey,
     CrashesOnGarbageRefreshToken, TextPlainJson, ReturnsAnotherSecret, SignsV2WithAnUnpublishedKey,
@@ -615,5 +664,6 @@ MUTANTS: tuple[type[Mutant], ...] = (
     RegisterTakesAnyContentType, RefreshTakesJson, MissingRefreshTokenIsInvalidGrant, RefreshMisstatesExpiry,
     OpenRedirect, DropsState, ReusableCode, NoRefreshRotation, IgnoresPkce, IgnoresScopes, CachableTokens,
     ForeignSignedTokens, UnknownScopeIsBadRequest, CodeForAnyClient, CodeForAnyRedirectUri, RefreshForAnyClient,
-    RefreshIgnoresScope, IgnoresClientSecret, ServesWithoutToken, ErrorsWithoutMessage,
+    RefreshIgnoresScope, IgnoresClientSecret, ServesWithoutToken, ErrorsWithoutMessage, League9ReusedCode,
+    League9RevokedRefresh, League8DropsErrorState, League8KeepsReplayedCodeTokens, League8UnchallengedResource401,
 )

@@ -37,7 +37,8 @@ def tripped(state_template: Path, tmp_path_factory: pytest.TempPathFactory) -> d
             src.backup(dst)
         app = create_app(Settings(state_dir=state, validate_responses=True))
         with ASGIAppTransport(mutant(app)) as http:
-            result = conform(ConformConfig(target=IN_PROCESS, apis=(mutant.api,), phases=("rules",)), http=http)
+            result = conform(ConformConfig(target=IN_PROCESS, apis=(mutant.api,), phases=("rules",),
+                                           profile=mutant.profile), http=http)
         found[mutant] = {o.rule for o in result.outcomes if not o.passed}
     return found
 

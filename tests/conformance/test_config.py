@@ -50,6 +50,7 @@ def test_values_expand_environment_variables_and_override(monkeypatch, tmp_path)
     ("[ekool]\nclient = 'x'", "client"),
     ("[sunbird.credentials.portal]\nkey = 'x'", "key` and `secret"),
     ("target = ", "not valid TOML"),
+    ("profile = 'strict'", "profile must be one of default, rfc"),
 ])
 def test_bad_files_get_a_clear_error(tmp_path, text, needle):
     path = tmp_path / "c.toml"

@@ -39,6 +39,20 @@ def _status(response: httpx.Response, expected: int, error: str | None = None) -
     return body
 
 
+def _one_of(response: httpx.Response, *answers: tuple[int, str]) -> None:
+    """The response is one of these (status, error) refusals: what faithful implementations vary in."""
+    error = response.json().get("error") if "json" in response.headers.get("content-type", "") else None
+    expect((response.status_code, error) in answers,
+           f"expected one of {answers}, got {response.status_code} {error!r}: {response.text[:200]}")
+
+
+# A reused code or a rotated refresh token: league 8 (`invalid_request`) and league 9 / RFC 6749 §5.2
+# (`invalid_grant`) both refuse it (reference/ekool-oauth2.md, "Differences between league versions").
+SPENT_CODE = ((400, "invalid_request"), (400, "invalid_grant"))
+SPENT_REFRESH = ((401, "invalid_request"), (400, "invalid_grant"))
+LEAGUE_8 = ("default",)
+
+
 def _refused(response: httpx.Response, what: str) -> None:
     expect(400 <= response.status_code < 500,
            f"{what} should get a 4xx refusal, got {response.status_code}: {response.text[:200]}")
@@ -92,16 +106,59 @@ def authorize_redirects_unknown_scope_as_error(client: EkoolClient, op: Operatio
         expect(query.get(name), f"the error redirect has no {name}")
 
 
+@rule("ekool", named("authorize"), profiles=("rfc",), deviation=True)
+def error_redirects_keep_state(client: EkoolClient, op: Operation) -> None:
+    """The `invalid_scope` error redirect carries the request's `state` (league 8 checks scopes before it
+    reads `state`, so it drops it; fixed in league 9.0.1).
+
+    Source: RFC 6749 §4.1.2.1 (`state` REQUIRED in the error response if it was in the request);
+    reference/ekool-oauth2.md "Measured" (the `state`-less `invalid_scope` redirect).
+    """
+    response = client.login.get(client.authorize_query(scopes=("users-basic", "no-such-scope"), state="kept"))
+    expect(response.is_redirect, f"expected the error redirect, got {response.status_code}")
+    state = httpx.URL(response.headers["location"]).params.get("state")
+    expect(state == "kept", f"the error redirect's state is {state!r}, sent 'kept'")
+
+
 @rule("ekool", named("issueToken"))
 def code_is_single_use(client: EkoolClient, op: Operation) -> None:
-    """A code gives tokens once; the second exchange is refused with 400 `invalid_request`.
+    """A code gives tokens once; the second exchange is refused (400 `invalid_request` as league 8, or
+    `invalid_grant` as league 9 and the RFC).
 
-    Source: reference/ekool-oauth2.md "POST /oauth/token" (`Authorization code has been revoked`);
-    RFC 6749 §4.1.2 and §10.5.
+    Source: reference/ekool-oauth2.md "POST /oauth/token" (`Authorization code has been revoked`) and
+    "Measured" (league versions); RFC 6749 §4.1.2, §5.2 and §10.5.
     """
     code = client.code()
     _status(client.exchange(code), 200)
-    _status(client.exchange(code), 400, "invalid_request")
+    _one_of(client.exchange(code), *SPENT_CODE)
+
+
+@rule("ekool", named("issueToken"), profiles=LEAGUE_8)
+def reused_code_is_leagues_invalid_request(client: EkoolClient, op: Operation) -> None:
+    """The deployed system (league 8) answers a reused code with 400 `invalid_request`, hint
+    `Authorization code has been revoked`.
+
+    Source: reference/ekool-oauth2.md "POST /oauth/token" and "Measured against the genuine library".
+    """
+    code = client.code()
+    _status(client.exchange(code), 200)
+    body = _status(client.exchange(code), 400, "invalid_request")
+    expect(body and body.get("hint") == "Authorization code has been revoked", f"hint is {body and body.get('hint')!r}")
+
+
+@rule("ekool", named("issueToken"), profiles=("rfc",), deviation=True)
+def reused_code_revokes_its_tokens(client: EkoolClient, op: Operation) -> None:
+    """A reused code revokes the tokens issued from it (league 8 does not).
+
+    Source: RFC 6749 §4.1.2 ("SHOULD revoke (when possible) all tokens previously issued based on that
+    authorization code"); reference/ekool-oauth2.md "Measured" (a replayed code does not revoke).
+    """
+    code = client.code()
+    first = client.exchange(code)
+    _status(first, 200)
+    client.exchange(code)
+    after = client.resource("/user/me/basic", _json(first)["access_token"])
+    expect(after.status_code == 401, f"the token from a replayed code still answers {after.status_code}")
 
 
 @rule("ekool", named("issueToken"))
@@ -160,9 +217,22 @@ def refresh_rotates_tokens(client: EkoolClient, op: Operation) -> None:
     new = _json(response)
     expect(new.get("refresh_token") and new["refresh_token"] != old["refresh_token"], "refresh token not rotated")
     expect(new.get("access_token") and new["access_token"] != old["access_token"], "access token not renewed")
-    _status(client.refresh(old["refresh_token"]), 401, "invalid_request")
+    _one_of(client.refresh(old["refresh_token"]), *SPENT_REFRESH)
     _status(client.resource("/user/me/basic", old["access_token"]), 401, "access_denied")
     _status(client.resource("/user/me/basic", new["access_token"]), 200)
+
+
+@rule("ekool", named("issueToken"), profiles=LEAGUE_8)
+def revoked_refresh_token_is_leagues_invalid_request(client: EkoolClient, op: Operation) -> None:
+    """The deployed system (league 8) answers a rotated refresh token with 401 `invalid_request`, hint
+    `Token has been revoked`.
+
+    Source: reference/ekool-oauth2.md "grant_type=refresh_token" and "Measured against the genuine library".
+    """
+    old = client.tokens()
+    _status(client.refresh(old["refresh_token"]), 200)
+    body = _status(client.refresh(old["refresh_token"]), 401, "invalid_request")
+    expect(body and body.get("hint") == "Token has been revoked", f"hint is {body and body.get('hint')!r}")
 
 
 @rule("ekool", named("issueToken"))
@@ -252,6 +322,19 @@ def resource_requires_token(client: EkoolClient, op: Operation) -> None:
     _status(client.resource(op.path, None), 401, "access_denied")
     forged = jwts.unsigned({"aud": client.ekool.client_id, "sub": "1", "scopes": list(client.ekool.scopes)})
     _status(client.resource(op.path, forged), 401, "access_denied")
+
+
+@rule("ekool", named("getMyBasic"), profiles=("rfc",), deviation=True)
+def resource_401_carries_www_authenticate(client: EkoolClient, op: Operation) -> None:
+    """A resource's 401 carries a `WWW-Authenticate: Bearer` challenge (league's carry none).
+
+    Source: RFC 6750 §3 (the resource server MUST include `WWW-Authenticate`); reference/ekool-oauth2.md
+    "Measured" (resource 401s have no `WWW-Authenticate`).
+    """
+    response = client.resource(op.path, None)
+    expect(response.status_code == 401, f"expected 401, got {response.status_code}")
+    challenge = response.headers.get("www-authenticate", "")
+    expect(challenge.lower().startswith("bearer"), f"WWW-Authenticate is {challenge!r}")
 
 
 @rule("ekool", RESOURCE_OPS)
