@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -17,7 +18,7 @@ from harness.conformance.config import ConformConfig
 from harness.conformance.rules import rules_for
 from harness.conformance.runner import conform
 from harness.testing.transport import ASGIAppTransport
-from tests.broken.mutants import League9ReusedCode, League9RevokedRefresh
+from tests.broken.mutants import League9ReusedCode, League9RevokedRefresh, Mutant
 
 DEVIATIONS = {"error_redirects_keep_state", "reused_code_revokes_its_tokens", "resource_401_carries_www_authenticate"}
 LEAGUE_8_ONLY = {"reused_code_is_leagues_invalid_request", "revoked_refresh_token_is_leagues_invalid_request"}
@@ -76,3 +77,25 @@ def test_an_unknown_profile_is_exit_2_naming_the_choices() -> None:
     result = subprocess.run([sys.executable, "-m", "harness", "conform", "--profile", "strict"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--profile must be one of default, rfc" in result.stderr
+
+
+class KeepsErrorState(Mutant):
+    """league 9.0.1: the `invalid_scope` error redirect keeps the request's `state` (a faithful variation)."""
+
+    api = "ekool"
+
+    async def handle(self, request: Any) -> Any:
+        response = await self.forward(request)
+        location = response.headers.get("location", "")
+        state = request.params.get("state")
+        if request.path == "/oauth/authorize" and "error=invalid_scope" in location and state is not None:
+            separator = "&" if "?" in location else "?"
+            response.headers["location"] = f"{location}{separator}{urlencode({'state': state})}"
+        return response
+
+
+@pytest.mark.parametrize("profile", ["default", "rfc"])
+def test_a_kept_state_passes_both_profiles(make_app, profile: str) -> None:
+    result = _rules_run(KeepsErrorState(make_app()), profile)
+    assert _failed(result) == (DEVIATIONS - {"error_redirects_keep_state"} if profile == "rfc" else set())
+    assert "error_redirects_keep_state" not in {o.rule for o in result.outcomes if o.note}
