@@ -271,6 +271,9 @@ def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     """The ASGI app on an initialised state (`initialize_state`): connexion, each API's wrapper, admin routes."""
     settings = ctx.settings
     install_access_log_redaction()
+    # connexion warns on every request to an operation with two body media types (eKool's token endpoint takes a
+    # form or JSON) that it "uses" the first one for its docs; validation uses the request's own type
+    logging.getLogger("connexion.operations.openapi").setLevel(logging.ERROR)
     problem = connexion_internals_problem()
     # validated responses: connexion sees them all
     fast_path = settings.fast_path and not settings.validate_responses and problem is None

@@ -84,10 +84,13 @@ def _verified_claims(ctx: Context, token: str) -> dict[str, Any]:
 
 def check(ctx: Context, token: str) -> dict[str, Any]:
     """Token info for connexion: raises BearerRejected with league's hint (a signature and one store read)."""
-    parse(token)
     now = ctx.clock.now()
-    claims = ctx.keys.verified.remember(("RS256", ACCESS_KID, token), lambda: _verified_claims(ctx, token),
-                                        lambda claims: claims["exp"], now)
+    key = ("RS256", ACCESS_KID, token)
+    claims = ctx.keys.verified.get(key, now)
+    if claims is None:  # a token verified before parsed then: only a new one is parsed (for league's hints)
+        parse(token)
+        claims = ctx.keys.verified.remember(key, lambda: _verified_claims(ctx, token), lambda claims: claims["exp"],
+                                            now)
     if claims["exp"] <= now or claims["nbf"] > now or claims["iat"] > now:  # no leeway (league's validator)
         raise BearerRejected(NOT_VERIFIED)
     if not isinstance(claims.get("jti"), str) or access_token_revoked(ctx, claims["jti"]):
