@@ -268,7 +268,8 @@ def create_app(settings: Settings | None = None, apis: tuple[str, ...] | None = 
 
 
 def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
-    """The ASGI app on an initialised state (`initialize_state`): connexion, each API's wrapper, admin routes."""
+    """The ASGI app on an initialised state (`initialize_state`): connexion with the route recorder, each API's
+    operation layer and the fast path inside it, admin routes and docs around it."""
     settings = ctx.settings
     install_access_log_redaction()
     # connexion warns on every request to an operation with two body media types (eKool's token endpoint takes a
