@@ -88,6 +88,9 @@ async def error_response(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, OAuthProblem):
         hint = await run_in_threadpool(bearer.hint_for, ctx, request.headers.get("authorization"))
         err = oauth_errors.access_denied(hint)
+    elif status == 415 and operation == "issueToken":
+        # Laravel reads a form or JSON only: any other body gives league no input, so no grant_type
+        err = oauth_errors.unsupported_grant_type()
     elif status == 400 and operation == "authorize":
         err = await run_in_threadpool(_authorize_error, ctx, request)
     elif status == 400:

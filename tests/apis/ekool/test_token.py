@@ -376,6 +376,15 @@ def test_json_bodies_are_accepted_at_the_token_endpoint(flow):
              401, "invalid_request", "Cannot decrypt the refresh token")
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_other_bodies_are_no_input_so_no_grant_type(flow, content_type):
+    """Laravel parses forms and JSON only; league then sees no `grant_type` (reference note, "Measured")."""
+    response = flow.http.post("/oauth/token", content=b"grant_type=authorization_code",
+                              headers={"Content-Type": content_type})
+    body = error_of(response, 400, "unsupported_grant_type", "Check that all required parameters have been provided")
+    assert body["error"] == "unsupported_grant_type"
+
+
 def test_laravel_trims_input_and_drops_empty_values(flow):
     """TrimStrings and ConvertEmptyStringsToNull run before league: reference/ekool-oauth2.md, "Measured"."""
     response = flow.exchange(flow.code(), client_secret=f"  {DEMO_SECRET} ", code_verifier="")
