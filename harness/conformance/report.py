@@ -127,12 +127,12 @@ def print_summary(console: Console, result: RunResult) -> None:
         if outcome.curl:
             console.print("reproduce:", outcome.curl, markup=False, highlight=False, soft_wrap=True)
     for outcome in (o for o in result.outcomes if o.note):
-        console.print(f"\n[yellow]note[/] {outcome.api} {outcome.rule} on {outcome.operation}: ", outcome.note,
+        console.print(f"\nnote: {outcome.api} {outcome.rule} on {outcome.operation}: {outcome.note}",
                       markup=False, highlight=False)
     status = "[green]all rules pass[/]" if result.passed else f"[red]{len(failed)} failed[/]"
     console.print(f"\n{len(result.outcomes)} outcomes ({result.count('rules')} rule checks, "
                   f"{result.count('fixtures')} fixtures, {result.count('spec')} spec checks), "
-                  f"{result.cases} generated cases in {result.elapsed:.1f}s: {status}")
+                  f"{result.cases} generated cases in {result.elapsed:.1f}s, profile {result.profile}: {status}")
 
 
 def junit_xml(result: RunResult) -> ET.ElementTree:

@@ -99,3 +99,19 @@ def test_a_kept_state_passes_both_profiles(make_app, profile: str) -> None:
     result = _rules_run(KeepsErrorState(make_app()), profile)
     assert _failed(result) == (DEVIATIONS - {"error_redirects_keep_state"} if profile == "rfc" else set())
     assert "error_redirects_keep_state" not in {o.rule for o in result.outcomes if o.note}
+
+
+def test_the_report_shows_the_profile_and_the_notes(make_app, tmp_path) -> None:
+    from rich.console import Console
+
+    from harness.conformance.report import print_summary, write_junit
+
+    result = _rules_run(make_app(), "default")
+    console = Console(record=True, width=200)
+    print_summary(console, result)
+    text = console.export_text()
+    assert "(profile default)" in text and "profile default: all rules pass" in text
+    assert "note: ekool error_redirects_keep_state on authorize: known deviation of the real system" in text
+    write_junit(result, tmp_path / "j.xml")
+    junit = (tmp_path / "j.xml").read_text()
+    assert 'name="profile" value="default"' in junit and 'name="note" value="known deviation' in junit
