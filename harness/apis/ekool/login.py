@@ -11,12 +11,12 @@ from starlette.responses import RedirectResponse, Response
 
 from harness.apis.ekool import pages, sessions
 from harness.apis.ekool.demo import authenticate, find_client
-from harness.runtime import current
+from harness.runtime import Context, current
 
 FAILED = "These credentials do not match our records."
 
 
-def _client_name(ctx: Any, intended: str | None) -> str | None:
+def _client_name(ctx: Context, intended: str | None) -> str | None:
     client_id = parse_qs(urlsplit(intended or "").query).get("client_id", [None])[0]
     client = find_client(ctx, client_id) if client_id else None
     return client.name if client else None
@@ -25,7 +25,7 @@ def _client_name(ctx: Any, intended: str | None) -> str | None:
 def show() -> Response:
     ctx = current()
     session = sessions.load(ctx, request.cookies)
-    return sessions.save(ctx, pages.login({}, session.csrf, _client_name(ctx, session.intended)), session)
+    return sessions.save(ctx, pages.login(session.csrf, _client_name(ctx, session.intended)), session)
 
 
 def submit(body: dict[str, Any]) -> Response:
@@ -36,7 +36,7 @@ def submit(body: dict[str, Any]) -> Response:
     username, password = body.get("username"), body.get("password")
     user = authenticate(ctx, username, password) if isinstance(username, str) and isinstance(password, str) else None
     if user is None:
-        page = pages.login({}, session.csrf, _client_name(ctx, session.intended), error=FAILED,
+        page = pages.login(session.csrf, _client_name(ctx, session.intended), error=FAILED,
                            username=username if isinstance(username, str) else "")
         return sessions.save(ctx, page, session)
     back = RedirectResponse(session.intended or "/", status_code=302)

@@ -27,9 +27,9 @@ def _render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def login(params: dict[str, str], csrf: str, client_name: str | None, error: str | None = None,
-          username: str = "") -> HTMLResponse:
-    return _render("login.html", params=params, csrf=csrf, client_name=client_name, error=error, username=username)
+def login(csrf: str, client_name: str | None, error: str | None = None, username: str = "") -> HTMLResponse:
+    """The login page: the form carries only the CSRF token (the session remembers where to go back to)."""
+    return _render("login.html", params={}, csrf=csrf, client_name=client_name, error=error, username=username)
 
 
 def consent(auth: AuthorizationRequest, user: User, csrf: str) -> HTMLResponse:
