@@ -37,6 +37,10 @@ class ApiPlugin:
     # The contract: the OpenAPI file, and the directory of recorded exchanges (demo data under `demo/`).
     spec_file: Path
     fixture_dir: Path
+    # The reference server's own operations beyond the contract (eKool's login and consent pages), in an OpenAPI
+    # file of their own: routed with the contract's, never published, fuzzed as the contract or checked against
+    # a deployment (`harness.specs.served_spec`).
+    mock_spec_file: Path | None = None
     # Routing order between APIs (lower first): APIs sharing the root are routed in this order.
     order: int = 100
     # Mount points of the spec; "" is the bare root. Sunbird is served under "/api" and "".

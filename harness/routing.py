@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.plugins import ApiPlugin, ASGIApp, Context
-from harness.specs import load_spec, operation_ids
+from harness.specs import operation_ids, served_spec
 
 SLOT_KEY = "harness.route"
 ROUTING_CONTEXT = "connexion_routing"  # connexion.middleware.abstract.ROUTING_CONTEXT
@@ -58,7 +58,7 @@ def operation_table(plugins: Iterable[ApiPlugin]) -> dict[tuple[str, str], str]:
     table: dict[tuple[str, str], str] = {}
     for plugin in plugins:
         for base_path in plugin.base_paths:
-            for operation_id in operation_ids(load_spec(plugin.name)):
+            for operation_id in operation_ids(served_spec(plugin.name)):
                 table.setdefault((base_path, operation_id), plugin.name)
     return table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,34 +26,76 @@ def spec_path(name: str) -> Path:
 
 
 @cache
-def _load(name: str) -> dict[str, Any]:
-    with spec_path(name).open(encoding="utf-8") as fh:
+def _read(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_YAML_LOADER)
 
 
+def _load(name: str) -> dict[str, Any]:
+    return _read(spec_path(name))
+
+
 def load_spec(name: str) -> dict[str, Any]:
-    """A fresh deep copy of the spec as a dict (callers may mutate it)."""
+    """A fresh deep copy of the contract as a dict (callers may mutate it)."""
     return copy.deepcopy(_load(name))
 
 
 def validate_spec(name: str) -> None:
-    """Raise if the spec is not valid OpenAPI (openapi-spec-validator)."""
+    """Raise if the contract, or the plugin's mock-only file, is not valid OpenAPI (openapi-spec-validator)."""
     from openapi_spec_validator import validate
     from openapi_spec_validator.readers import read_from_filename
 
-    spec, base_uri = read_from_filename(str(spec_path(name)))
-    validate(spec, base_uri=base_uri)
+    mock_file = plugins.get(name).mock_spec_file
+    for path in (spec_path(name), *([mock_file] if mock_file else [])):
+        spec, base_uri = read_from_filename(str(path))
+        validate(spec, base_uri=base_uri)
+    validate(served_spec(name))
+
+
+def _local_refs(node: Any, contract_ref: str) -> Any:
+    """`node` with references into the contract file (`../ekool.yaml#/…`) made local (`#/…`)."""
+    if isinstance(node, dict):
+        return {key: (value.replace(contract_ref, "#", 1) if key == "$ref" and isinstance(value, str)
+                      else _local_refs(value, contract_ref)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_local_refs(item, contract_ref) for item in node]
+    return node
+
+
+def served_spec(name: str) -> dict[str, Any]:
+    """The contract with the plugin's mock-only operations merged in: every operation the reference server
+    routes. A mock operation or component that the contract already has is an error, not an override."""
+    spec = load_spec(name)
+    mock_file = plugins.get(name).mock_spec_file
+    if mock_file is None:
+        return spec
+    contract_ref = Path(os.path.relpath(spec_path(name), mock_file.parent)).as_posix() + "#"
+    mock = _local_refs(_read(mock_file), contract_ref)
+    for path, item in mock.get("paths", {}).items():
+        target = spec.setdefault("paths", {}).setdefault(path, {})
+        for key, value in item.items():
+            if key in HTTP_METHODS and key in target:
+                raise ValueError(f"{mock_file.name}: {key.upper()} {path} is in the contract already")
+            target.setdefault(key, value)
+    for section, entries in mock.get("components", {}).items():
+        existing = spec.setdefault("components", {}).setdefault(section, {})
+        for entry, value in entries.items():
+            if entry in existing:
+                raise ValueError(f"{mock_file.name}: components/{section}/{entry} is in the contract already")
+            existing[entry] = value
+    spec.setdefault("tags", []).extend(tag for tag in mock.get("tags", []) if tag not in spec.get("tags", []))
+    return spec
 
 
 def routed_spec(name: str) -> dict[str, Any]:
-    """The spec with its paths ordered so literal segments win over templated ones.
+    """The served spec with its paths ordered so literal segments win over templated ones.
 
     Connexion routes the first declared match; `/v2/consumer/desktop_device/...` must come before
     `/v2/consumer/{consumer}/...` or the literal operation (and its security) is never reached.
     """
     from connexion.utils import sort_routes
 
-    spec = load_spec(name)
+    spec = served_spec(name)
     paths = spec.get("paths", {})
     spec["paths"] = {path: paths[path] for path in sort_routes(list(paths))}
     return spec

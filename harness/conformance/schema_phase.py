@@ -53,8 +53,8 @@ def _auth_provider(client: ConformanceClient) -> type:
 
 
 def mock_only_operation_ids(spec: dict[str, Any]) -> list[str]:
-    """Operations marked `x-mock-only` (the reference's own login pages): a deployment is held to the public
-    contract only. They stay in the schema, so other methods on their paths are not taken as undeclared."""
+    """Operations marked `x-mock-only` (eKool's JWKS, which league does not publish): a deployment is not fuzzed
+    on them. They stay in the schema, so other methods on their paths are not taken as undeclared."""
     return [op["operationId"] for _, _, op in operations(spec) if op.get("x-mock-only") and "operationId" in op]
 
 

@@ -16,6 +16,7 @@ PLUGIN = ApiPlugin(
     name="ekool",
     spec_file=contract.spec_dir() / "ekool.yaml",
     fixture_dir=contract.fixture_dir() / "ekool",
+    mock_spec_file=contract.spec_dir() / "mock" / "ekool.yaml",
     order=20,
     base_paths=("",),
     owns=lazy("harness.apis.ekool.errors:owns"),

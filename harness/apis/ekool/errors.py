@@ -20,7 +20,7 @@ from harness.apis.ekool import bearer, oauth_errors
 from harness.apis.ekool.authorize import authorization_parameters, validate
 from harness.routing import route_of
 from harness.runtime import SCOPE_KEY, Context
-from harness.specs import HTTP_METHODS, load_spec
+from harness.specs import HTTP_METHODS, served_spec
 
 RESOURCE_PREFIXES = ("/generaldata", "/user/")
 log = logging.getLogger("harness.ekool")
@@ -34,7 +34,7 @@ def owns(path: str) -> bool:
 def _allowed_methods() -> dict[str, str]:
     """`Allow` per path from the spec (the router would list only the first route's methods)."""
     allowed = {}
-    for path, item in load_spec("ekool")["paths"].items():
+    for path, item in served_spec("ekool")["paths"].items():
         methods = [m.upper() for m in HTTP_METHODS if m in item]
         allowed[path] = ", ".join(methods + (["HEAD"] if "GET" in methods else []))
     return allowed

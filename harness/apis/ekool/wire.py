@@ -26,7 +26,7 @@ from harness.asgi import read_body, replay
 from harness.plugins import ASGIApp
 from harness.routing import route_of
 from harness.runtime import Context
-from harness.specs import load_spec, operations, resolve_refs
+from harness.specs import operations, resolve_refs, served_spec
 
 FORM = "application/x-www-form-urlencoded"
 _BEARER_PREFIX = re.compile(r"^\s*Bearer\s")
@@ -59,7 +59,7 @@ def _with_league_bearer(scope: dict[str, Any]) -> dict[str, Any]:
 @cache
 def form_operations() -> frozenset[str]:
     """The operations whose request body is a form."""
-    spec = load_spec("ekool")
+    spec = served_spec("ekool")
     return frozenset(op["operationId"] for _, _, op in operations(spec)
                      if FORM in resolve_refs(op.get("requestBody", {}), spec).get("content", {}))
 
@@ -67,7 +67,7 @@ def form_operations() -> frozenset[str]:
 @cache
 def bearer_operations() -> frozenset[str]:
     """The operations that take an OAuth 2 access token (a requirement on an `oauth2` scheme)."""
-    spec = load_spec("ekool")
+    spec = served_spec("ekool")
     schemes = spec["components"]["securitySchemes"]
     return frozenset(op["operationId"] for _, _, op in operations(spec)
                      if any(schemes[name]["type"] == "oauth2" for requirement in op.get("security", spec.get(

@@ -193,7 +193,7 @@ def test_login_then_consent_page_shows_client_user_and_scopes(flow):
         assert f'data-scope="{scope}"' in page.text
     assert "Your children" in page.text
     form = read_form(page.text)
-    assert form.action == "/oauth/authorize" and form.buttons == [("decision", "approve"), ("decision", "deny")]
+    assert form.action == "/oauth/consent" and form.buttons == [("decision", "approve"), ("decision", "deny")]
 
 
 def test_login_needs_the_csrf_token_of_its_session(flow, client):
@@ -236,11 +236,11 @@ def test_deny_redirects_with_access_denied(flow):
 def test_decision_needs_a_logged_in_session_and_its_csrf_token(flow, client):
     page = flow.consent_page()
     form = read_form(page.text)
-    forged = client.post("/oauth/authorize", data={**form.fields, "_token": "forged", "decision": "approve"},
+    forged = client.post(form.action, data={**form.fields, "_token": "forged", "decision": "approve"},
                          follow_redirects=False)
     assert forged.status_code == 419
     with TestClient(client.app, base_url="http://127.0.0.1:8000") as stranger:
-        cross_site = stranger.post("/oauth/authorize", data={**form.fields, "decision": "approve"},
+        cross_site = stranger.post(form.action, data={**form.fields, "decision": "approve"},
                                    follow_redirects=False)
     assert cross_site.status_code == 419, "the token alone, without the session cookie, is refused"
 
@@ -250,7 +250,7 @@ def test_decision_rechecks_the_request(flow):
     page = flow.consent_page()
     form = read_form(page.text)
     tampered = {**form.fields, "redirect_uri": "https://evil.example/cb", "decision": "approve"}
-    response = flow.http.post("/oauth/authorize", data=tampered, follow_redirects=False)
+    response = flow.http.post(form.action, data=tampered, follow_redirects=False)
     assert_json_error(response, 401, INVALID_CLIENT)
 
 
