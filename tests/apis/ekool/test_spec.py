@@ -61,10 +61,10 @@ def test_redirects_require_location_and_token_success_requires_its_fields():
     assert error["required"] == ["error", "error_description", "message"] and "hint" in error["properties"]
 
 
-def test_token_request_is_a_form_or_json_with_both_grants():
-    """Laravel reads a JSON body like the form (reference/ekool-oauth2.md, "Measured")."""
+def test_token_request_is_a_form_json_or_multipart_with_both_grants():
+    """Laravel reads a JSON or multipart body like the form (reference/ekool-oauth2.md, "Measured")."""
     body = SPEC["paths"]["/oauth/token"]["post"]["requestBody"]["content"]
-    assert list(body) == ["application/x-www-form-urlencoded", "application/json"]
+    assert list(body) == ["application/x-www-form-urlencoded", "application/json", "multipart/form-data"]
     for media in body.values():
         schema = _resolve(media["schema"])
         assert schema["properties"]["grant_type"]["enum"] == ["authorization_code", "refresh_token"]

@@ -376,6 +376,22 @@ def test_json_bodies_are_accepted_at_the_token_endpoint(flow):
              401, "invalid_request", "Cannot decrypt the refresh token")
 
 
+def test_multipart_bodies_are_accepted_at_the_token_endpoint(flow):
+    """PHP parses multipart/form-data into the same input (a browser's `FormData`, `curl -F`); a file part is not
+    input (PHP puts it in `$_FILES`), so league sees no `grant_type`."""
+    fields = {"grant_type": "authorization_code", "client_id": DEMO_CLIENT, "client_secret": DEMO_SECRET,
+              "redirect_uri": REDIRECT, "code": flow.code()}
+    response = flow.http.post("/oauth/token", files={name: (None, value) for name, value in fields.items()})
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    refresh = {"grant_type": "refresh_token", "client_id": DEMO_CLIENT, "client_secret": DEMO_SECRET,
+               "refresh_token": response.json()["refresh_token"]}
+    refreshed = flow.http.post("/oauth/token", files={name: (None, value) for name, value in refresh.items()})
+    assert refreshed.status_code == 200, refreshed.text
+    as_file = flow.http.post("/oauth/token", files={"grant_type": ("grant.txt", b"refresh_token", "text/plain")})
+    error_of(as_file, 400, "unsupported_grant_type", "Check that all required parameters have been provided")
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
 def test_other_bodies_are_no_input_so_no_grant_type(flow, content_type):
     """Laravel parses forms and JSON only; league then sees no `grant_type` (reference note, "Measured")."""
