@@ -272,9 +272,9 @@ def build_app(ctx: Context, plugins: list[ApiPlugin]) -> HarnessApp:
     operation layer and the fast path inside it, admin routes and docs around it."""
     settings = ctx.settings
     install_access_log_redaction()
-    # connexion warns on every request to an operation with two body media types (eKool's token endpoint takes a
-    # form or JSON) that it "uses" the first one for its docs; validation uses the request's own type
-    logging.getLogger("connexion.operations.openapi").setLevel(logging.ERROR)
+    # connexion warns on every request to an operation with several body media types (eKool's token endpoint
+    # takes a form, JSON or multipart) that it "uses" the first one for its docs; validation uses the request's own
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     problem = connexion_internals_problem()
     # validated responses: connexion sees them all
     fast_path = settings.fast_path and not settings.validate_responses and problem is None

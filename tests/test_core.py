@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import jwt
 import pytest
 
@@ -98,3 +100,12 @@ def test_a_spec_is_validated_once_per_state_and_content(tmp_path, monkeypatch):
         Specification.from_dict(edited)
     assert len(validated) == 2
     assert Specification.__dict__["_validate_spec"].__func__ is counting  # restored after the build
+
+
+def test_a_token_request_logs_no_connexion_warning(client, caplog):
+    """connexion warns per request on an operation with several body media types; `harness serve` silences it
+    (a plain-CLI schemathesis run once left 20,000 such lines in the server log)."""
+    with caplog.at_level(logging.WARNING):
+        for body in ({"data": {"grant_type": "refresh_token"}}, {"json": {"grant_type": "refresh_token"}}):
+            assert client.post("/oauth/token", **body).status_code == 400
+    assert [r.getMessage() for r in caplog.records if "content types" in r.getMessage()] == []

@@ -18,13 +18,13 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
 @pytest.mark.parametrize("api", ["sunbird", "ekool"])
-def test_the_plain_schemathesis_cli_finds_no_failure(make_app, api: str) -> None:
+def test_the_plain_schemathesis_cli_finds_no_failure(make_app, tmp_path: Path, api: str) -> None:
     plugin = get(api)
     with ThreadedServer(make_app(validate_responses=False)) as server:
         run = subprocess.run(
             [str(SCHEMATHESIS), "run", str(plugin.spec_file), "--url", server.url + plugin.base_paths[0],
              "--checks", "all", "--max-examples", "10", "--seed", "20261202", "--no-color"],
-            capture_output=True, text=True, timeout=300)
+            capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its cache goes there
     summary = run.stdout[-3000:]
     assert run.returncode == 0, summary + run.stderr[-2000:]
     assert "Tested: " in summary and " passed" in summary and "failure" not in summary.lower(), summary
