@@ -72,15 +72,29 @@ def serve(
         help="eKool access tokens with whole-second iat/nbf/exp (league writes microseconds).")] = False,
     fast_path: Annotated[bool, typer.Option(
         help="Answer valid requests to the hot operations without connexion's per-request rebuilds.")] = True,
+    cors: Annotated[str, typer.Option(
+        help="on: answer CORS preflights and name the caller's origin on every answer (browser apps); off.")] = "on",
+    cors_origins: Annotated[str, typer.Option(
+        help="Only these exact origins get CORS headers, comma-separated (default: any origin).")] = "",
 ) -> None:
     """Start the reference server of every registered API on one port."""
     import uvicorn
 
+    from harness.cors import parse_origins
     from harness.plugins import load_plugins
     from harness.server import initialize_state
     from harness.store import StateDirError
 
+    if cors not in ("on", "off"):
+        console.print(f"[red]error:[/] --cors {cors!r}: use on or off.")
+        raise typer.Exit(2)
+    try:
+        origins = parse_origins(cors_origins)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] --cors-origins: {exc}.")
+        raise typer.Exit(2) from exc
     settings = Settings(
+        cors=cors == "on", cors_origins=origins,
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
         validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,

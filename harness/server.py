@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness import runtime
+from harness.cors import Cors
 from harness.crypto.keys import KeyRing
 from harness.internals import connexion_internals_problem
 from harness.logs import install_access_log_redaction
@@ -198,8 +199,8 @@ def runtime_ctx(request: Request) -> Context:
 
 
 class HarnessApp:
-    """The outermost ASGI layer: context injection, the request's route slot (`harness.routing`), slash
-    normalisation, admin routes."""
+    """The outermost ASGI layer: CORS (`harness.cors`), context injection, the request's route slot
+    (`harness.routing`), slash normalisation, admin routes."""
 
     def __init__(self, ctx: Context, plugins: list[ApiPlugin], inner: Any) -> None:
         from starlette.responses import JSONResponse
@@ -234,8 +235,12 @@ class HarnessApp:
         )
         self.router_paths = frozenset(route.path for route in self.router.routes)
         self.ui_prefixes = tuple(f"{plugin.docs_prefix}/ui/" for plugin in plugins)
+        self.entry: Any = Cors(self._dispatch, ctx.settings.cors_origins) if ctx.settings.cors else self._dispatch
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.entry(scope, receive, send)
+
+    async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
             scope = dict(scope)
             scope[runtime.SCOPE_KEY] = self.ctx

@@ -34,6 +34,9 @@ class Settings:
     ekool_refresh_ttl: int = 30 * 24 * 3600
     # eKool access tokens' iat/nbf/exp: microseconds as lcobucci/jwt 4-5 writes them (default), or whole seconds.
     ekool_integer_timestamps: bool = False
+    # CORS for browser apps on other origins (`harness.cors`): on; `cors_origins` empty allows every origin.
+    cors: bool = True
+    cors_origins: tuple[str, ...] = ()
     # Signs the eKool browser session cookie; derived from the state dir's secret when empty.
     session_secret: str = ""
 
@@ -53,4 +56,5 @@ class Settings:
             return cls()
         data = json.loads(raw)
         data["state_dir"] = Path(data["state_dir"])
+        data["cors_origins"] = tuple(data.get("cors_origins", ()))
         return cls(**data)
