@@ -1,25 +1,122 @@
-"""The server's time: the wall clock moved by an offset, one per app (`Context.clock`).
+"""The server's time: the wall clock moved by an offset, one per state directory (`Context.clock`).
 
-Everything whose answer depends on time (token `iat`/`exp`, code and refresh-token expiry, the gateway's
-rate-limit window, the verified-token memo) reads it here, so a test moves the clock instead of sleeping, and
-a runtime clock control can set the offset of a running server.
+Everything whose answer depends on time (token `iat`/`exp`, code, session and refresh-token expiry, the
+gateway's rate-limit window, the verified-token memo) reads it here, so a test moves the clock instead of
+sleeping, and `/__harness/clock` moves the clock of a running server.
+
+Every worker of one server maps the same small file of the state directory (`SharedOffset`): a move made
+through one worker is seen by the next request at any other, with no system call on the read path (a read is
+two loads of a memory-mapped page). Writers take a file lock; readers retry while a write is in progress
+(a sequence lock), so a reader never sees half an offset.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import mmap
+import os
+import struct
 import time
+from pathlib import Path
+
+_LAYOUT = struct.Struct("<Qd")  # sequence number (odd while a write is in progress), offset in seconds
+_SEQUENCE, _OFFSET = struct.Struct("<Q"), struct.Struct("<d")
+_SPINS = 100_000  # a write takes microseconds; a sequence odd for this long is a dead writer's
+CLOCK_FILE = "clock.bin"
+
+
+class SharedOffset:
+    """An offset in seconds kept in a memory-mapped file that every process of the server maps."""
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with _locked(fd):
+                if os.fstat(fd).st_size < _LAYOUT.size:
+                    os.ftruncate(fd, _LAYOUT.size)  # zero-filled: sequence 0, offset 0.0
+            self._map = mmap.mmap(fd, _LAYOUT.size)
+        finally:
+            os.close(fd)
+        self._path = path
+
+    def get(self) -> float:
+        for _ in range(_SPINS):
+            before, offset = _LAYOUT.unpack_from(self._map)
+            if not before & 1 and _LAYOUT.unpack_from(self._map)[0] == before:
+                return offset
+        self._repair()
+        return self.get()
+
+    def _repair(self) -> None:
+        """A writer killed mid-write leaves the sequence odd; once its lock is free, make it even again."""
+        fd = os.open(self._path, os.O_RDWR)
+        try:
+            with _locked(fd):
+                sequence = _SEQUENCE.unpack_from(self._map)[0]
+                if sequence & 1:
+                    _SEQUENCE.pack_into(self._map, 0, sequence + 1)
+        finally:
+            os.close(fd)
+
+    def set(self, offset: float) -> None:
+        fd = os.open(self._path, os.O_RDWR)
+        try:
+            with _locked(fd):
+                sequence = _SEQUENCE.unpack_from(self._map)[0]
+                _SEQUENCE.pack_into(self._map, 0, sequence + 1)  # odd: readers wait
+                _OFFSET.pack_into(self._map, _SEQUENCE.size, offset)
+                _SEQUENCE.pack_into(self._map, 0, sequence + 2)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(fd: int):
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class _LocalOffset:
+    def __init__(self, offset: float = 0.0) -> None:
+        self._offset = offset
+
+    def get(self) -> float:
+        return self._offset
+
+    def set(self, offset: float) -> None:
+        self._offset = offset
 
 
 class Clock:
+    """`now()` is the wall clock plus the offset; `shared(state_dir)` gives every worker the same offset."""
+
     def __init__(self, offset: float = 0.0) -> None:
-        self.offset = offset
+        self._store: SharedOffset | _LocalOffset = _LocalOffset(offset)
+
+    @classmethod
+    def shared(cls, state_dir: Path) -> Clock:
+        clock = cls()
+        clock._store = SharedOffset(state_dir / CLOCK_FILE)
+        return clock
+
+    @property
+    def offset(self) -> float:
+        return self._store.get()
 
     def now(self) -> float:
-        return time.time() + self.offset
+        return time.time() + self._store.get()
 
     def advance(self, seconds: float) -> None:
-        self.offset += seconds
+        self._store.set(self._store.get() + seconds)
 
     def set_to(self, timestamp: float) -> None:
         """Make `now()` return `timestamp` at this instant (and go on from there)."""
-        self.offset = timestamp - time.time()
+        self._store.set(timestamp - time.time())
+
+    def reset(self) -> None:
+        """Back to real time."""
+        self._store.set(0.0)

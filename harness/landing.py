@@ -1,9 +1,10 @@
-"""The landing page at `/`: links to each API's Swagger UI, spec, JWKS, login page and demo data."""
+"""The landing page at `/`: links to each API's Swagger UI, spec, JWKS, login page and demo data, the admin API
+and the server's clock."""
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import HTMLResponse
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 
 
 def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
+    from harness.admin import clock_body
     from harness.specs import load_spec
 
     items = []
@@ -28,8 +30,16 @@ def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
     body = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Sunbird &amp; eKool harness</title></head>"
         "<body><h1>Sunbird &amp; eKool contract harness</h1>"
-        "<p><a href='/.well-known/jwks.json'>JWKS</a> · <a href='/__harness/health'>health</a></p>"
+        "<p><a href='/.well-known/jwks.json'>JWKS</a> · <a href='/__harness/health'>health</a>"
+        " · <a href='/__harness/ui/'>admin API</a></p>"
+        + _clock_line(clock_body(ctx))
         + "".join(items)
         + "</body></html>"
     )
     return HTMLResponse(body)
+
+
+def _clock_line(clock: dict[str, Any]) -> str:
+    moved = "real time" if clock["offset_seconds"] == 0 else f"moved by {clock['offset_seconds']:+.0f} s"
+    return (f"<p id='clock'>Server clock: <time>{html.escape(clock['now'])}</time> ({moved}; "
+            "<a href='/__harness/clock'>/__harness/clock</a>)</p>")

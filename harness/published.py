@@ -12,8 +12,10 @@ of the time of a fast-path request), and it would load connexion's copy of the s
 
 from __future__ import annotations
 
+import copy
 import html
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -36,9 +38,14 @@ def reached_origin(request: Request) -> str:
 
 
 def published_spec(plugin: ApiPlugin, origin: str) -> dict[str, Any]:
-    spec = load_spec(plugin.name)
-    here = {"url": origin + plugin.base_paths[0], "description": "This server (the address you reached)"}
-    spec["servers"] = [here, *spec.get("servers", [])]
+    return with_reached_server(load_spec(plugin.name), origin, plugin.base_paths[0])
+
+
+def with_reached_server(spec: dict[str, Any], origin: str, base_path: str) -> dict[str, Any]:
+    """`spec` with the server the client reached first in its servers list and in every path's."""
+    here = {"url": origin + base_path, "description": "This server (the address you reached)"}
+    servers = [server for server in spec.get("servers", []) if server.get("url") != base_path]
+    spec["servers"] = [here, *servers]
     for item in spec.get("paths", {}).values():
         if "servers" in item:
             item["servers"] = [{"url": origin, "description": here["description"]}, *item["servers"]]
@@ -47,14 +54,23 @@ def published_spec(plugin: ApiPlugin, origin: str) -> dict[str, Any]:
 
 def spec_endpoints(plugin: ApiPlugin) -> tuple[Any, Any]:
     """Starlette endpoints for openapi.json and openapi.yaml of one API."""
+    return _endpoints(lambda origin: published_spec(plugin, origin))
+
+
+def spec_route_endpoints(spec: Callable[[], dict[str, Any]], base_path: str) -> tuple[Any, Any]:
+    """The same for a spec of the server's own (the admin API), whose relative server is `base_path`."""
+    return _endpoints(lambda origin: with_reached_server(copy.deepcopy(spec()), origin, base_path))
+
+
+def _endpoints(document: Callable[[str], dict[str, Any]]) -> tuple[Any, Any]:
     from starlette.responses import Response
 
     async def as_json(request: Request) -> Response:
-        body = json.dumps(published_spec(plugin, reached_origin(request)), ensure_ascii=False, default=str)
+        body = json.dumps(document(reached_origin(request)), ensure_ascii=False, default=str)
         return Response(body, media_type="application/json")
 
     async def as_yaml(request: Request) -> Response:
-        body = yaml.safe_dump(published_spec(plugin, reached_origin(request)), sort_keys=False, allow_unicode=True)
+        body = yaml.safe_dump(document(reached_origin(request)), sort_keys=False, allow_unicode=True)
         return Response(body, media_type="text/yaml")
 
     return as_json, as_yaml
@@ -94,21 +110,27 @@ _UI_PAGE = """<!DOCTYPE html>
 
 def ui_routes(plugin: ApiPlugin) -> list[Any]:
     """Starlette routes of one API's Swagger UI: `<docs>/ui` (redirect), `<docs>/ui/`, its static assets."""
+    title = load_spec(plugin.name).get("info", {}).get("title", plugin.name)
+    return ui_routes_for(plugin.docs_prefix, title, plugin.name)
+
+
+def ui_routes_for(docs_prefix: str, title: str, name: str) -> list[Any]:
+    """Swagger UI at `<docs_prefix>/ui/` for the spec at `<docs_prefix>/openapi.json`."""
     from starlette.responses import HTMLResponse, RedirectResponse
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
     from swagger_ui_bundle import swagger_ui_path
 
-    ui = f"{plugin.docs_prefix}/ui"
-    title = html.escape(load_spec(plugin.name).get("info", {}).get("title", plugin.name))
+    ui = f"{docs_prefix}/ui"
+    escaped = html.escape(title)
 
     async def page(request: Request) -> Response:
-        spec_url = json.dumps(f"{request.scope.get('root_path', '')}{plugin.docs_prefix}/openapi.json")
-        return HTMLResponse(_UI_PAGE.format(title=title, spec_url=spec_url.replace("</", "<\\/")))
+        spec_url = json.dumps(f"{request.scope.get('root_path', '')}{docs_prefix}/openapi.json")
+        return HTMLResponse(_UI_PAGE.format(title=escaped, spec_url=spec_url.replace("</", "<\\/")))
 
     async def redirect(request: Request) -> Response:
         return RedirectResponse(f"{request.scope.get('root_path', '')}{ui}/")
 
     return [Route(ui, redirect, methods=["GET"]), Route(f"{ui}/", page, methods=["GET"]),
             Route(f"{ui}/index.html", page, methods=["GET"]),
-            Mount(ui, app=StaticFiles(directory=str(swagger_ui_path)), name=f"{plugin.name}-swagger-ui")]
+            Mount(ui, app=StaticFiles(directory=str(swagger_ui_path)), name=f"{name}-swagger-ui")]

@@ -27,6 +27,14 @@ class Context:
 
 
 _scope_var: ContextVar[dict[str, Any]] | None = None
+# Set by the outermost layer for every request: what `current()` answers before connexion has the request (its
+# error handlers, the operation layers).
+_entered: ContextVar[Context] = ContextVar("harness.context")
+
+
+def enter(ctx: Context) -> None:
+    """Make `ctx` the context of the request being served (each request runs in a context of its own)."""
+    _entered.set(ctx)
 
 
 def current() -> Context:
@@ -39,5 +47,9 @@ def current() -> Context:
         _scope_var = _scope
     try:
         return _scope_var.get()[SCOPE_KEY]
+    except LookupError:
+        pass
+    try:
+        return _entered.get()
     except LookupError:
         raise RuntimeError("no request context: harness.runtime.current() is only available in a request") from None

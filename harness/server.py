@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness import runtime
+from harness.clock import Clock
 from harness.cors import Cors
 from harness.crypto.keys import KeyRing
 from harness.internals import connexion_internals_problem
@@ -53,13 +54,6 @@ def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin]) -> None:
             if not seeded:
                 plugin.seed(tx)
                 tx.execute("INSERT INTO meta (name, value) VALUES (?, '1')", (f"seeded:{plugin.name}",))
-
-
-def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
-    """Bring back exactly the demo data of every API (keys are kept)."""
-    with ctx.store.transaction() as tx:
-        for plugin in plugins:
-            plugin.seed(tx)
 
 
 def _problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -203,19 +197,13 @@ class HarnessApp:
     (`harness.routing`), slash normalisation, admin routes."""
 
     def __init__(self, ctx: Context, plugins: list[ApiPlugin], inner: Any) -> None:
-        from starlette.responses import JSONResponse
         from starlette.routing import Route, Router
+
+        from harness.admin import PREFIX, admin_routes
 
         self.ctx = ctx
         self.plugins = plugins
         self.inner = inner
-
-        async def health(request: Request) -> Response:
-            return JSONResponse({"status": "ok", "apis": [p.name for p in plugins]})
-
-        async def do_reset(request: Request) -> Response:
-            reset(ctx, plugins)
-            return JSONResponse({"status": "reset", "apis": [p.name for p in plugins]})
 
         from harness.published import spec_endpoints, ui_routes
 
@@ -226,15 +214,14 @@ class HarnessApp:
                      Route(f"{plugin.docs_prefix}/openapi.yaml", as_yaml, methods=["GET"]), *ui_routes(plugin)]
         self.router = Router(
             routes=[
-                Route("/__harness/health", health, methods=["GET"]),
-                Route("/__harness/reset", do_reset, methods=["POST"]),
+                *admin_routes(ctx, plugins),
                 Route("/", _landing(plugins), methods=["GET"]),
                 *docs,
             ],
             default=inner,
         )
         self.router_paths = frozenset(route.path for route in self.router.routes)
-        self.ui_prefixes = tuple(f"{plugin.docs_prefix}/ui/" for plugin in plugins)
+        self.ui_prefixes = (f"{PREFIX}/ui/", *(f"{plugin.docs_prefix}/ui/" for plugin in plugins))
         self.entry: Any = Cors(self._dispatch, ctx.settings.cors_origins) if ctx.settings.cors else self._dispatch
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -242,6 +229,7 @@ class HarnessApp:
 
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
+            runtime.enter(self.ctx)
             scope = dict(scope)
             scope[runtime.SCOPE_KEY] = self.ctx
             scope[SLOT_KEY] = RouteSlot()
@@ -264,7 +252,7 @@ def initialize_state(settings: Settings, apis: tuple[str, ...] | None = None) ->
     store = Store(settings.state_dir)
     keys = KeyRing(store)
     _initialize(store, keys, load_plugins(apis))
-    return Context(settings=settings, store=store, keys=keys)
+    return Context(settings=settings, store=store, keys=keys, clock=Clock.shared(settings.state_dir))
 
 
 def create_app(settings: Settings | None = None, apis: tuple[str, ...] | None = None) -> HarnessApp:

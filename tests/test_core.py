@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import jwt
 import pytest
 
+from harness.clock import CLOCK_FILE, Clock
 from harness.crypto.keys import KeyRing
 from harness.crypto.tokens import MalformedToken, sign_rs256, split
 from harness.store import StateDirError, Store
@@ -109,3 +111,33 @@ def test_a_token_request_logs_no_connexion_warning(client, caplog):
         for body in ({"data": {"grant_type": "refresh_token"}}, {"json": {"grant_type": "refresh_token"}}):
             assert client.post("/oauth/token", **body).status_code == 400
     assert [r.getMessage() for r in caplog.records if "content types" in r.getMessage()] == []
+
+
+def test_clocks_on_one_state_dir_share_one_offset(tmp_path):
+    """What every worker of one server sees (issue 14): a move through one clock is the other's at once."""
+    first, second = Clock.shared(tmp_path), Clock.shared(tmp_path)
+    first.advance(3600)
+    assert second.offset == 3600 and abs(second.now() - time.time() - 3600) < 1
+    second.set_to(1_798_761_600)
+    assert abs(first.now() - 1_798_761_600) < 1
+    first.reset()
+    assert second.offset == 0
+    assert Clock.shared(tmp_path).offset == 0 and Clock().offset == 0
+
+
+def test_a_clock_left_mid_write_by_a_dead_writer_is_repaired(tmp_path):
+    clock = Clock.shared(tmp_path)
+    clock.advance(60)
+    path = tmp_path / CLOCK_FILE
+    raw = bytearray(path.read_bytes())
+    raw[0] |= 1  # an odd sequence: a write that never finished
+    path.write_bytes(bytes(raw))
+    assert Clock.shared(tmp_path).offset == 60
+    assert path.read_bytes()[0] & 1 == 0
+
+
+def test_landing_page_shows_the_clock_and_the_admin_api(client):
+    assert "real time" in client.get("/").text
+    client.post("/__harness/clock", json={"advance": "1h"})
+    page = client.get("/").text
+    assert "moved by +3600 s" in page and "/__harness/ui/" in page

@@ -52,7 +52,8 @@ async function run(H, bearer, code, client, redirect) {
   const device = register.body && register.body.result ? register.body.result.token : "";
   const refresh = realm.body ? realm.body.refresh_token : "";
   results.push(await call("refresh", H + "/api/auth/v1/refresh/token",
-    {method: "POST", headers: {Authorization: "Bearer " + device}, body: new URLSearchParams({refresh_token: refresh})}));
+    {method: "POST", headers: {Authorization: "Bearer " + device},
+     body: new URLSearchParams({refresh_token: refresh})}));
   const token = await call("token", H + "/oauth/token", {method: "POST", headers: json, body: JSON.stringify(
     {grant_type: "authorization_code", client_id: client[0], client_secret: client[1], redirect_uri: redirect,
      code: code})});
@@ -63,14 +64,16 @@ async function run(H, bearer, code, client, redirect) {
   results.push(await call("scope", H + "/user/me/roles", {headers: {Authorization: "Bearer " + access}}));
   const rows = results.map(r => "<tr><td>" + r.name + "</td><td>" + (r.status || r.error) + "</td><td>" +
     String(JSON.stringify(r.body)).slice(0, 110).replace(/</g, "&lt;") + "</td></tr>").join("");
-  document.getElementById("out").innerHTML = "<tr><th>call</th><th>status</th><th>body read by the page</th></tr>" + rows;
+  const head = "<tr><th>call</th><th>status</th><th>body read by the page</th></tr>";
+  document.getElementById("out").innerHTML = head + rows;
   return results;
 }
 """
 PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>A team's app</title>
 <style>body {{ font: 14px sans-serif; margin: 2em; width: 60em; }} td, th {{ border: 1px solid #ccc; padding: .3em;
 text-align: left; font-family: monospace; word-break: break-all; }} table {{ border-collapse: collapse; }}</style>
-</head><body><h1>A browser app on another origin</h1><table id="out"></table><script>{APP_SCRIPT}</script></body></html>"""
+</head><body><h1>A browser app on another origin</h1><table id="out"></table>
+<script>{APP_SCRIPT}</script></body></html>"""
 
 
 def _static_site() -> Starlette:

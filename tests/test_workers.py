@@ -307,3 +307,19 @@ def test_reset_brings_back_exactly_the_demo_data(workers: Workers, pair: tuple[P
     assert resource(second, tokens["access_token"]).status_code == 401
     fresh = second.tokens.ekool_tokens("mari")
     assert resource(first, fresh["access_token"]).status_code == 200
+
+
+def test_a_clock_moved_at_one_worker_moves_at_the_other_and_a_code_expires_there(pair: tuple[Pinned, Pinned]) -> None:
+    """The clock lives in the state directory (issue 14): a code lives 10 minutes of it, whichever worker asks."""
+    mover, other = pair
+    code, spare = other.tokens.ekool_code("mari"), other.tokens.ekool_code("mari")
+    try:
+        moved = mover.post("/__harness/clock", json={"advance": 599})
+        assert moved.status_code == 200 and moved.json()["offset_seconds"] == 599
+        assert other.get("/__harness/clock").json()["offset_seconds"] == 599
+        assert exchange(other, spare).status_code == 200, "599 s: still valid"
+        assert mover.post("/__harness/clock", json={"advance": "2s"}).status_code == 200
+        assert hint(exchange(other, code)) == (400, "Authorization code has expired")
+    finally:
+        mover.client.delete("/__harness/clock")
+    assert other.get("/__harness/clock").json()["offset_seconds"] == 0

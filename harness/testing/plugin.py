@@ -6,6 +6,8 @@ Fixtures:
 - `harness_transport`: no sockets; an `httpx` transport to the in-process app
   (`httpx.Client(transport=harness_transport, base_url="https://login.ekool.dev")`, any host).
 - `harness_tokens`: ready tokens (Sunbird device token, realm refresh token, eKool tokens).
+- `harness_clock`: the server's clock (`.advance("13h")`, `.set("2027-01-01T00:00:00Z")`, `.now()`), back to real
+  time after the test.
 Override `harness_base_urls` (name -> base URL; default: every https host the specs document) to mock others.
 """
 
@@ -18,6 +20,7 @@ import pytest
 
 from harness.server import HarnessApp, create_app
 from harness.settings import Settings
+from harness.testing.clock import HarnessClock
 from harness.testing.live import ThreadedServer
 from harness.testing.responses_bridge import HarnessMock, documented_base_urls
 from harness.testing.tokens import TokenHelper
@@ -58,3 +61,12 @@ def harness_transport(harness_app: HarnessApp) -> Iterator[ASGIAppTransport]:
 def harness_tokens(harness_app: HarnessApp) -> Iterator[TokenHelper]:
     with TokenHelper.in_process(harness_app) as helper:
         yield helper
+
+
+@pytest.fixture
+def harness_clock(harness_app: HarnessApp) -> Iterator[HarnessClock]:
+    clock = HarnessClock(harness_app.ctx.clock)
+    try:
+        yield clock
+    finally:
+        clock.reset()

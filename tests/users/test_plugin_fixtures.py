@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import requests
 from clients import EkoolClient, SunbirdClient
@@ -108,3 +110,16 @@ def test_httpx_users_get_an_in_process_transport(harness_transport, harness_toke
         basic = http.get("/user/me/basic", headers={"Authorization": f"Bearer {token}"})
         assert basic.status_code == 200 and basic.json()["status"] is True
         assert http.get("/user/me/roles", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+
+
+def test_harness_clock_expires_a_token_without_waiting(harness_transport, harness_tokens, harness_clock) -> None:
+    """A user's test of "what does my app do when the token expires" (issue 14): no 7-day wait."""
+    tokens = harness_tokens.ekool_tokens(user="mari", scopes=["users-basic"])
+    with httpx.Client(transport=harness_transport, base_url="https://api-v2.ekool.dev") as http:
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert http.get("/user/me/basic", headers=bearer).status_code == 200
+        before = harness_clock.now()
+        assert harness_clock.advance("7d") - before >= 7 * 86400
+        assert http.get("/user/me/basic", headers=bearer).status_code == 401
+    harness_clock.reset()
+    assert abs(harness_clock.now() - time.time()) < 1

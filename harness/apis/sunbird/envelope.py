@@ -12,6 +12,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from harness.runtime import current
+
 REGISTER_ID = "ekstep.api.am.adminutil.consumer.create"
 REFRESH_ID = "api.refresh.token"
 VERSION = "1.0"
@@ -30,7 +32,12 @@ Body = dict[str, Any]
 
 
 def epoch_ms() -> int:
-    return int(time.time() * 1000)
+    """`ets`/`ts`: now by the server's clock (`/__harness/clock`) in a request, the wall clock outside one."""
+    try:
+        now = current().clock.now()
+    except RuntimeError:
+        now = time.time()
+    return int(now * 1000)
 
 
 def register_body(result: Body, msgid: str = "", err: str | None = None, errmsg: str | None = None) -> Body:
@@ -87,7 +94,7 @@ def gateway_message(status: int, message: str, headers: dict[str, str] | None = 
 
 def service_error(status: int, error: str, path: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """Spring Boot's default error body, as adminutil answers 405/415 and unexpected refresh failures."""
-    timestamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    timestamp = datetime.fromtimestamp(epoch_ms() / 1000, UTC).isoformat(timespec="milliseconds")
     return JSONResponse({"timestamp": timestamp, "status": status, "error": error, "path": path},
                         status_code=status, headers=headers)
 

@@ -1,0 +1,187 @@
+"""The admin API under `/__harness`, contract-first like the APIs: `openapi/admin.yaml` names the operations,
+their routes are built from it, request bodies are validated against its schemas (jsonschema), and it is
+published at `/__harness/openapi.json` with a Swagger UI at `/__harness/ui/`."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from harness import contract
+from harness.specs import HTTP_METHODS, resolve_refs
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from harness.plugins import ApiPlugin
+    from harness.runtime import Context
+
+PREFIX = "/__harness"
+TITLE = "Harness admin API"
+_DURATION = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)([smhd]?)$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+LAST_INSTANT = 253402300799  # 9999-12-31T23:59:59Z: tokens' NumericDates and ISO dates stay writable
+
+Handler = Callable[..., "Response"]  # (request, ctx, plugins, validated body)
+
+
+class AdminError(ValueError):
+    """A request the admin API refuses with 400; nothing changed."""
+
+
+@cache
+def admin_spec() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((contract.spec_dir() / "admin.yaml").read_text(encoding="utf-8"))
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `"90s"`, `"15m"`, `"13h"`, `"7d"`, `"-1h"` or a number; AdminError names a bad one."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise AdminError(f"{value!r} is not a duration")
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match is None:
+            raise AdminError(f"{value!r} is not a duration (e.g. \"90s\", \"15m\", \"13h\", \"7d\" or seconds)")
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not math.isfinite(value):
+        raise AdminError(f"{value!r} is not a duration")
+    return float(value)
+
+
+def parse_instant(value: str) -> float:
+    """Epoch seconds of an ISO 8601 date-time (UTC when it names no offset: the admin API's schema requires one,
+    `harness_clock.set` does not)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise AdminError(f"{value!r} is not an ISO 8601 date-time (e.g. 2027-01-01T00:00:00Z)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def clock_body(ctx: Context) -> dict[str, Any]:
+    now = ctx.clock.now()
+    return {"now": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "epoch": now,
+            "offset_seconds": ctx.clock.offset}
+
+
+def _json(body: Any) -> Response:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(body)
+
+
+def get_health(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    return _json({"status": "ok", "apis": [p.name for p in plugins]})
+
+
+def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
+    """Bring back exactly the demo data of every API, and real time (keys are kept)."""
+    with ctx.store.transaction() as tx:
+        for plugin in plugins:
+            plugin.seed(tx)
+    ctx.clock.reset()
+
+
+def reset_state(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    reset(ctx, plugins)
+    return _json({"status": "reset", "apis": [p.name for p in plugins]})
+
+
+def get_clock(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    return _json(clock_body(ctx))
+
+
+def move_clock(request: Request, ctx: Context, plugins: list[ApiPlugin], body: dict[str, Any]) -> Response:
+    if "advance" in body:
+        seconds = parse_duration(body["advance"])
+        now = ctx.clock.now()
+        if 0 <= now + seconds <= LAST_INSTANT:
+            ctx.clock.advance(seconds)
+        else:
+            ctx.clock.set_to(_within_range(now + seconds))
+    else:
+        ctx.clock.set_to(_within_range(parse_instant(body["set"])))
+    return _json(clock_body(ctx))
+
+
+def _within_range(instant: float) -> float:
+    """A move past 1970 or 9999 stops there (the spec says so): NumericDates and ISO dates stay writable."""
+    return min(max(instant, 0.0), float(LAST_INSTANT))
+
+
+def reset_clock(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    ctx.clock.reset()
+    return _json(clock_body(ctx))
+
+
+HANDLERS: dict[str, Handler] = {"getHealth": get_health, "resetState": reset_state, "getClock": get_clock,
+                                "moveClock": move_clock, "resetClock": reset_clock}
+
+
+def problem(status: int, title: str, detail: str) -> Response:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail},
+                        status_code=status, media_type="application/problem+json")
+
+
+async def _read_json(request: Request, operation: dict[str, Any], spec: dict[str, Any]) -> Any:
+    request_body = resolve_refs(operation.get("requestBody"), spec)
+    if not request_body:
+        return None
+    raw = await request.body()
+    if not raw.strip():
+        raise AdminError("the request needs a JSON body")
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise AdminError("the body must be application/json")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise AdminError(f"the body is not JSON: {exc}") from None
+    from jsonschema import Draft4Validator
+    from jsonschema.exceptions import best_match
+
+    schema = request_body["content"]["application/json"]["schema"]
+    error = best_match(Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(body))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path)
+        raise AdminError(f"{where + ': ' if where else ''}{error.message}")
+    return body
+
+
+def admin_routes(ctx: Context, plugins: list[ApiPlugin]) -> list[Any]:
+    """Starlette routes of every admin operation, its published spec and its Swagger UI."""
+    from starlette.routing import Route
+
+    from harness.published import spec_route_endpoints, ui_routes_for
+
+    spec = resolve_refs(admin_spec(), admin_spec())
+    routes: list[Any] = []
+    for path, item in spec["paths"].items():
+        operations = {method.upper(): item[method] for method in HTTP_METHODS if method in item}
+
+        def endpoint(operations: dict[str, dict[str, Any]] = operations) -> Callable[..., Awaitable[Response]]:
+            async def answer(request: Request) -> Response:
+                operation = operations[request.method]
+                try:
+                    body = await _read_json(request, operation, spec)
+                    result = HANDLERS[operation["operationId"]](request, ctx, plugins, body)
+                except AdminError as exc:
+                    return problem(400, "Bad Request", str(exc))
+                return await result if isinstance(result, Awaitable) else result
+
+            return answer
+
+        routes.append(Route(PREFIX + path, endpoint(), methods=list(operations)))
+    as_json, as_yaml = spec_route_endpoints(admin_spec, PREFIX)
+    routes += [Route(f"{PREFIX}/openapi.json", as_json, methods=["GET"]),
+               Route(f"{PREFIX}/openapi.yaml", as_yaml, methods=["GET"]), *ui_routes_for(PREFIX, TITLE, "admin")]
+    return routes
