@@ -125,6 +125,7 @@ class Result:
     connections: int
     seconds: float
     no_fast_path: bool = False
+    no_journal: bool = False
     bare_rs256_one_core: float = 0.0
     bare_rs256_all_workers: float = 0.0
     harness_start: float = 0.0
@@ -161,13 +162,14 @@ def _cmdline(pid: int) -> bytes:
 def run(args: argparse.Namespace) -> Result:
     driver = best_driver(args.driver)
     result = Result(driver=driver.name, cores=os.cpu_count() or 1, workers=args.workers,
-                    connections=args.connections, seconds=args.seconds, no_fast_path=args.no_fast_path)
+                    connections=args.connections, seconds=args.seconds, no_fast_path=args.no_fast_path,
+                    no_journal=args.no_journal)
     result.bare_rs256_one_core = bare_signing_rate(1)
     result.bare_rs256_all_workers = bare_signing_rate(args.workers)
     rows: dict[str, Row] = {}
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         state = Path(tmp)
-        extra = ("--no-fast-path",) if args.no_fast_path else ()
+        extra = (*(("--no-fast-path",) if args.no_fast_path else ()), *(("--no-journal",) if args.no_journal else ()))
         with harness_serve(state, args.workers, *extra) as cold:  # first start: generates keys, seeds demo data
             result.harness_cold_start = cold.start_seconds
         with harness_serve(state, args.workers, *extra) as server:
@@ -221,7 +223,8 @@ def table(result: Result) -> str:
     lines = [
         f"{result.cores} cores; harness serve --workers {result.workers}; {result.connections} connections; "
         f"{result.seconds:.0f} s per run; load generator: {result.driver}"
-        f"{'; harness --no-fast-path' if result.no_fast_path else ''}",
+        f"{'; harness --no-fast-path' if result.no_fast_path else ''}"
+        f"{'; harness --no-journal' if result.no_journal else ''}",
         "",
         f"{'scenario':<26}{'harness':>9}{'p50':>8}{'p99':>8} |{'prism':>9}{'p50':>8}{'p99':>8} |{'ratio':>7}"
         f"  errors harness / prism (connect/other/non-2xx)",
@@ -280,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", action="append", help="run scenarios whose name contains this (repeatable)")
     parser.add_argument("--no-prism", action="store_true", help="measure the harness only")
+    parser.add_argument("--no-journal", action="store_true",
+                        help="without the request journal (harness serve --no-journal)")
     parser.add_argument("--no-fast-path", action="store_true",
                         help="serve every request through connexion's own stack (harness serve --no-fast-path)")
     parser.add_argument("--profile", type=Path, help="record py-spy samples of the workers into this directory")

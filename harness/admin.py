@@ -28,7 +28,7 @@ _DURATION = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 LAST_INSTANT = 253402300799  # 9999-12-31T23:59:59Z: tokens' NumericDates and ISO dates stay writable
 
-Handler = Callable[..., "Response"]  # (request, ctx, plugins, validated body)
+Handler = Callable[..., "Response"]  # (request, ctx, plugins, the validated JSON body or query parameters)
 
 
 class AdminError(ValueError):
@@ -83,11 +83,12 @@ def get_health(request: Request, ctx: Context, plugins: list[ApiPlugin], body: A
 
 
 def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
-    """Bring back exactly the demo data of every API, and real time (keys are kept)."""
+    """Bring back exactly the demo data of every API, real time and an empty journal (keys are kept)."""
     with ctx.store.transaction() as tx:
         for plugin in plugins:
             plugin.seed(tx)
     ctx.clock.reset()
+    ctx.journal.clear()
 
 
 def reset_state(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
@@ -122,8 +123,18 @@ def reset_clock(request: Request, ctx: Context, plugins: list[ApiPlugin], body: 
     return _json(clock_body(ctx))
 
 
+def list_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], query: dict[str, Any]) -> Response:
+    return _json(ctx.journal.read(query.get("operation"), query.get("method"), query.get("path"),
+                                  query.get("limit", 100)))
+
+
+def clear_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    return _json({"cleared": ctx.journal.clear()})
+
+
 HANDLERS: dict[str, Handler] = {"getHealth": get_health, "resetState": reset_state, "getClock": get_clock,
-                                "moveClock": move_clock, "resetClock": reset_clock}
+                                "moveClock": move_clock, "resetClock": reset_clock, "listRequests": list_requests,
+                                "clearRequests": clear_requests}
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -133,10 +144,38 @@ def problem(status: int, title: str, detail: str) -> Response:
                         status_code=status, media_type="application/problem+json")
 
 
-async def _read_json(request: Request, operation: dict[str, Any], spec: dict[str, Any]) -> Any:
+def _read_query(request: Request, operation: dict[str, Any]) -> dict[str, Any]:
+    """The operation's query parameters, typed and checked against their schemas."""
+    values: dict[str, Any] = {}
+    for parameter in operation.get("parameters", []):
+        name, schema = parameter["name"], parameter.get("schema", {})
+        if parameter.get("in") != "query" or name not in request.query_params:
+            continue
+        raw: Any = request.query_params[name]
+        if schema.get("type") == "integer":
+            try:
+                raw = int(raw)
+            except ValueError:
+                raise AdminError(f"{name}: {raw!r} is not an integer") from None
+        _check(schema, raw, name)
+        values[name] = raw
+    return values
+
+
+def _check(schema: dict[str, Any], value: Any, where: str = "") -> None:
+    from jsonschema import Draft4Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(value))
+    if error is not None:
+        where = "/".join([where, *(str(part) for part in error.absolute_path)]).strip("/")
+        raise AdminError(f"{where + ': ' if where else ''}{error.message}")
+
+
+async def _read_input(request: Request, operation: dict[str, Any], spec: dict[str, Any]) -> Any:
     request_body = resolve_refs(operation.get("requestBody"), spec)
     if not request_body:
-        return None
+        return _read_query(request, operation)
     raw = await request.body()
     if not raw.strip():
         raise AdminError("the request needs a JSON body")
@@ -146,14 +185,7 @@ async def _read_json(request: Request, operation: dict[str, Any], spec: dict[str
         body = json.loads(raw)
     except ValueError as exc:
         raise AdminError(f"the body is not JSON: {exc}") from None
-    from jsonschema import Draft4Validator
-    from jsonschema.exceptions import best_match
-
-    schema = request_body["content"]["application/json"]["schema"]
-    error = best_match(Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(body))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path)
-        raise AdminError(f"{where + ': ' if where else ''}{error.message}")
+    _check(request_body["content"]["application/json"]["schema"], body)
     return body
 
 
@@ -172,7 +204,7 @@ def admin_routes(ctx: Context, plugins: list[ApiPlugin]) -> list[Any]:
             async def answer(request: Request) -> Response:
                 operation = operations[request.method]
                 try:
-                    body = await _read_json(request, operation, spec)
+                    body = await _read_input(request, operation, spec)
                     result = HANDLERS[operation["operationId"]](request, ctx, plugins, body)
                 except AdminError as exc:
                     return problem(400, "Bad Request", str(exc))

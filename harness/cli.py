@@ -76,6 +76,8 @@ def serve(
         help="on: answer CORS preflights and name the caller's origin on every answer (browser apps); off.")] = "on",
     cors_origins: Annotated[str, typer.Option(
         help="Only these exact origins get CORS headers, comma-separated (default: any origin).")] = "",
+    journal: Annotated[bool, typer.Option(
+        help="Keep the request journal (GET /__harness/requests; one store write per API request).")] = True,
 ) -> None:
     """Start the reference server of every registered API on one port."""
     import uvicorn
@@ -94,7 +96,7 @@ def serve(
         console.print(f"[red]error:[/] --cors-origins: {exc}.")
         raise typer.Exit(2) from exc
     settings = Settings(
-        cors=cors == "on", cors_origins=origins,
+        cors=cors == "on", cors_origins=origins, journal=journal,
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
         validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,

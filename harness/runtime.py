@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.clock import Clock
 from harness.crypto.keys import KeyRing
+from harness.journal import JournalStore
 from harness.settings import Settings
 from harness.store import Store
 
@@ -24,6 +25,10 @@ class Context:
     store: Store
     keys: KeyRing
     clock: Clock = field(default_factory=Clock)
+    journal: JournalStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.journal = JournalStore(self.store)
 
 
 _scope_var: ContextVar[dict[str, Any]] | None = None

@@ -203,6 +203,10 @@ class HarnessApp:
 
         self.ctx = ctx
         self.plugins = plugins
+        if ctx.settings.journal:
+            from harness.journal import Journal
+
+            inner = Journal(inner, ctx.journal, ctx.clock.now)
         self.inner = inner
 
         from harness.published import spec_endpoints, ui_routes

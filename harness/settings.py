@@ -37,6 +37,8 @@ class Settings:
     # CORS for browser apps on other origins (`harness.cors`): on; `cors_origins` empty allows every origin.
     cors: bool = True
     cors_origins: tuple[str, ...] = ()
+    # Keep the request journal (`GET /__harness/requests`): one store write per API request.
+    journal: bool = True
     # Signs the eKool browser session cookie; derived from the state dir's secret when empty.
     session_secret: str = ""
 

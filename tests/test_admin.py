@@ -135,7 +135,7 @@ def test_the_admin_api_is_published_and_has_a_swagger_ui(client):
     published = client.get("/__harness/openapi.json", headers={"host": "mock.test:9999"}).json()
     assert published["servers"][0]["url"] == "http://mock.test:9999/__harness"
     assert {op["operationId"] for item in published["paths"].values() for op in item.values()} == {
-        "getHealth", "resetState", "getClock", "moveClock", "resetClock"}
+        "getHealth", "resetState", "getClock", "moveClock", "resetClock", "listRequests", "clearRequests"}
     ui = client.get("/__harness/ui/")
     assert ui.status_code == 200 and "/__harness/openapi.json" in ui.text
 
@@ -161,4 +161,5 @@ def test_schemathesis_over_the_admin_spec_finds_no_failure(app):
         elif isinstance(event, events.NonFatalError | events.FatalError):
             failures.append(f"error: {event}")
     assert sorted(set(failures)) == []
-    assert {"POST /clock", "GET /clock", "DELETE /clock", "GET /health", "POST /reset"} <= set(tested)
+    assert {"POST /clock", "GET /clock", "DELETE /clock", "GET /health", "POST /reset", "GET /requests",
+            "DELETE /requests"} <= set(tested)

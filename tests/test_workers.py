@@ -323,3 +323,10 @@ def test_a_clock_moved_at_one_worker_moves_at_the_other_and_a_code_expires_there
     finally:
         mover.client.delete("/__harness/clock")
     assert other.get("/__harness/clock").json()["offset_seconds"] == 0
+
+
+def test_the_journal_of_one_worker_is_read_at_the_other(pair: tuple[Pinned, Pinned]) -> None:
+    writer, reader = pair
+    assert writer.get("/user/me/basic?from=worker").status_code == 401
+    entries = reader.get("/__harness/requests", params={"operation": "getMyBasic"}).json()
+    assert entries and entries[0]["url"] == "/user/me/basic?from=worker" and entries[0]["status"] == 401

@@ -1,0 +1,166 @@
+"""The request journal: what the app sent and what it got, for every API request, newest first
+(`GET /__harness/requests`). A bounded ring in the store, so every worker writes to and reads the same one.
+
+Secrets never reach it: the `Authorization`, `Cookie` and `Set-Cookie` values, and every body field or query
+parameter that carries a password, a client or credential secret, a code, a CSRF token or an access, refresh or
+device token are replaced by `[redacted]` before the entry is written; HTML pages (which carry the session's
+CSRF token) are kept as their size only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from harness.logs import redact_query
+from harness.routing import slot_of
+from harness.store import Store
+
+Scope = dict[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+CAPACITY = 1000  # entries kept; older ones are dropped
+MAX_BODY = 64 * 1024  # bytes of each body kept (the rest is cut)
+REDACTED = "[redacted]"
+SECRET_FIELDS = frozenset({"password", "client_secret", "secret", "code", "code_verifier", "_token", "token",
+                           "access_token", "refresh_token", "id_token"})
+SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+DDL = """CREATE TABLE IF NOT EXISTS harness_journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, operation TEXT, method TEXT NOT NULL,
+    path TEXT NOT NULL, status INTEGER NOT NULL, entry TEXT NOT NULL)"""
+
+
+def redact(value: Any) -> Any:
+    """A JSON document with every secret-bearing member's value replaced."""
+    if isinstance(value, dict):
+        return {key: REDACTED if key in SECRET_FIELDS and value[key] is not None else redact(value[key])
+                for key in value}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def _body(content_type: str, raw: bytes) -> Any:
+    """The body as the journal keeps it: JSON and forms decoded (and redacted), other text as is, binary noted."""
+    if not raw:
+        return None
+    media = content_type.split(";")[0].strip().lower()
+    text = raw[:MAX_BODY].decode("utf-8", errors="replace")
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            return redact(json.loads(raw))
+        except ValueError:
+            return text
+    if media == "application/x-www-form-urlencoded":
+        return redact(dict(parse_qsl(text, keep_blank_values=True)))
+    if media == "text/html":  # the login and consent pages carry the session's CSRF token
+        return f"[{len(raw)} bytes of text/html]"
+    if media.startswith("text/") or media.endswith("xml"):
+        return text
+    return f"[{len(raw)} bytes of {media or 'unknown type'}]"
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = REDACTED if key in SECRET_HEADERS else value.decode("latin-1")
+        if key == "location":
+            text = redact_query(text)
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+def _content_type(headers: dict[str, str]) -> str:
+    return headers.get("content-type", "")
+
+
+class JournalStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.transaction() as tx:
+            tx.execute(DDL)
+
+    def write(self, at: float, operation: str | None, method: str, path: str, status: int,
+              entry: dict[str, Any]) -> None:
+        with self.store.transaction() as tx:
+            row = tx.execute("INSERT INTO harness_journal (at, operation, method, path, status, entry) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (at, operation, method, path, status, json.dumps(entry, default=str)))
+            tx.execute("DELETE FROM harness_journal WHERE id <= ?", ((row.lastrowid or 0) - CAPACITY,))
+
+    def read(self, operation: str | None = None, method: str | None = None, path: str | None = None,
+             limit: int = 100) -> list[dict[str, Any]]:
+        where, params = [], []
+        for column, value in (("operation", operation), ("method", method and method.upper()), ("path", path)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT entry FROM harness_journal" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self.store.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [json.loads(row["entry"]) for row in rows]
+
+    def clear(self) -> int:
+        return self.store.execute("DELETE FROM harness_journal")
+
+
+class Journal:
+    """ASGI middleware around the APIs: records each exchange once its answer is complete, before the last
+    byte goes out, so a client that has its answer finds it in the journal from any worker."""
+
+    def __init__(self, app: ASGIApp, journal: JournalStore, now: Callable[[], float]) -> None:
+        self.app, self.journal, self.now = app, journal, now
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received: list[bytes] = []
+        size = 0
+        answer: dict[str, Any] = {}
+        sent: list[bytes] = []
+
+        async def tee_receive() -> dict[str, Any]:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request" and size < MAX_BODY:
+                chunk = message.get("body", b"")[: MAX_BODY - size]
+                received.append(chunk)
+                size += len(chunk)
+            return message
+
+        async def tee_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer.update(status=message["status"], headers=list(message.get("headers", [])))
+            elif message["type"] == "http.response.body":
+                if sum(map(len, sent)) < MAX_BODY:
+                    sent.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._record(scope, b"".join(received), answer, b"".join(sent))
+            await send(message)
+
+        await self.app(scope, tee_receive, tee_send)
+
+    def _record(self, scope: Scope, request_body: bytes, answer: dict[str, Any], response_body: bytes) -> None:
+        route = slot_of(scope).route
+        operation = route.operation_id if route else None
+        query = scope.get("query_string", b"").decode("latin-1")
+        request_headers = _headers(scope.get("headers", []))
+        response_headers = _headers(answer.get("headers", []))
+        entry = {
+            "operation": operation,
+            "api": route.api if route else None,
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": redact(dict(parse_qsl(query, keep_blank_values=True))) if query else {},
+            "status": answer.get("status", 0),
+            "at": self.now(),
+            "request": {"headers": request_headers, "body": _body(_content_type(request_headers), request_body)},
+            "response": {"headers": response_headers,
+                         "body": _body(_content_type(response_headers), response_body)},
+        }
+        if query:
+            entry["url"] = f"{scope['path']}?{urlencode(entry['query'])}"
+        self.journal.write(entry["at"], operation, scope["method"], scope["path"], entry["status"], entry)
