@@ -10,6 +10,8 @@ CSRF token) are kept as their size only.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -23,12 +25,13 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 CAPACITY = 1000  # entries kept; older ones are dropped
 MAX_BODY = 64 * 1024  # bytes of each body kept (the rest is cut)
+FLUSH_SECONDS = 0.02  # the longest an answered exchange waits in its process before it is in the store
 REDACTED = "[redacted]"
 SECRET_FIELDS = frozenset({"password", "client_secret", "secret", "code", "code_verifier", "_token", "token",
                            "access_token", "refresh_token", "id_token"})
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 DDL = """CREATE TABLE IF NOT EXISTS harness_journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, operation TEXT, method TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, seen REAL NOT NULL, operation TEXT, method TEXT NOT NULL,
     path TEXT NOT NULL, status INTEGER NOT NULL, entry TEXT NOT NULL)"""
 
 
@@ -78,31 +81,64 @@ def _content_type(headers: dict[str, str]) -> str:
 
 
 class JournalStore:
+    """The ring in the store. Entries are written in batches by a thread of each process, at most
+    `FLUSH_SECONDS` after their answer; a read first waits that long, so it sees every exchange answered before
+    it arrived, whichever worker answered (one store write per batch instead of one per request)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         with store.transaction() as tx:
             tx.execute(DDL)
+        self._pending: list[tuple[float, str | None, str, str, int, str]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
 
-    def write(self, at: float, operation: str | None, method: str, path: str, status: int,
-              entry: dict[str, Any]) -> None:
+    def write(self, operation: str | None, method: str, path: str, status: int, entry: dict[str, Any]) -> None:
+        # ordered by the wall clock: batches of several workers interleave, and the server's clock may go back
+        row = (time.time(), operation, method, path, status, json.dumps(entry, default=str))
+        with self._lock:
+            self._pending.append(row)
+            if self._flusher is None or not self._flusher.is_alive():
+                self._flusher = threading.Thread(target=self._flush_forever, name="harness-journal", daemon=True)
+                self._flusher.start()
+        self._wake.set()
+
+    def _flush_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(FLUSH_SECONDS / 2)  # gather what arrives meanwhile into one transaction
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write this process's pending entries now (and drop what falls out of the ring)."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return
         with self.store.transaction() as tx:
-            row = tx.execute("INSERT INTO harness_journal (at, operation, method, path, status, entry) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             (at, operation, method, path, status, json.dumps(entry, default=str)))
-            tx.execute("DELETE FROM harness_journal WHERE id <= ?", ((row.lastrowid or 0) - CAPACITY,))
+            tx.executemany("INSERT INTO harness_journal (seen, operation, method, path, status, entry) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            last = tx.execute("SELECT MAX(id) FROM harness_journal").fetchone()[0] or 0
+            tx.execute("DELETE FROM harness_journal WHERE id <= ?", (last - CAPACITY,))
 
     def read(self, operation: str | None = None, method: str | None = None, path: str | None = None,
              limit: int = 100) -> list[dict[str, Any]]:
+        self.flush()
+        time.sleep(FLUSH_SECONDS)  # the other workers' batches of exchanges answered before this read
         where, params = [], []
         for column, value in (("operation", operation), ("method", method and method.upper()), ("path", path)):
             if value:
                 where.append(f"{column} = ?")
                 params.append(value)
         sql = "SELECT entry FROM harness_journal" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self.store.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = self.store.query(sql + " ORDER BY seen DESC, id DESC LIMIT ?", (*params, limit))
         return [json.loads(row["entry"]) for row in rows]
 
     def clear(self) -> int:
+        self.flush()
+        time.sleep(FLUSH_SECONDS)
         return self.store.execute("DELETE FROM harness_journal")
 
 
@@ -163,4 +199,4 @@ class Journal:
         }
         if query:
             entry["url"] = f"{scope['path']}?{urlencode(entry['query'])}"
-        self.journal.write(entry["at"], operation, scope["method"], scope["path"], entry["status"], entry)
+        self.journal.write(operation, scope["method"], scope["path"], entry["status"], entry)
