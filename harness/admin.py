@@ -4,16 +4,17 @@ published at `/__harness/openapi.json` with a Swagger UI at `/__harness/ui/`."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from harness import contract
-from harness.specs import HTTP_METHODS, resolve_refs
+from harness.specs import HTTP_METHODS, operation_ids, resolve_refs, served_spec
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -36,10 +37,19 @@ class AdminError(ValueError):
 
 
 @cache
-def admin_spec() -> dict[str, Any]:
+def _admin_file() -> dict[str, Any]:
     import yaml
 
     return yaml.safe_load((contract.spec_dir() / "admin.yaml").read_text(encoding="utf-8"))
+
+
+def admin_spec(plugins: Iterable[ApiPlugin] = ()) -> dict[str, Any]:
+    """The admin contract, with the operation ids a fault may name: those of `plugins`' served specs."""
+    spec = copy.deepcopy(_admin_file())
+    ids = sorted({op_id for plugin in plugins for op_id in operation_ids(served_spec(plugin.name))})
+    if ids:
+        spec["components"]["schemas"]["Fault"]["properties"]["operation"]["enum"] = ids
+    return spec
 
 
 def parse_duration(value: Any) -> float:
@@ -83,12 +93,13 @@ def get_health(request: Request, ctx: Context, plugins: list[ApiPlugin], body: A
 
 
 def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
-    """Bring back exactly the demo data of every API, real time and an empty journal (keys are kept)."""
+    """Bring back exactly the demo data of every API, real time, no faults and an empty journal (keys kept)."""
     with ctx.store.transaction() as tx:
         for plugin in plugins:
             plugin.seed(tx)
     ctx.clock.reset()
     ctx.journal.clear()
+    ctx.faults.clear()
 
 
 def reset_state(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
@@ -132,9 +143,24 @@ def clear_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], bod
     return _json({"cleared": ctx.journal.clear()})
 
 
+def list_faults(request: Request, ctx: Context, plugins: list[ApiPlugin], query: Any) -> Response:
+    return _json(ctx.faults.listed())
+
+
+def arm_fault(request: Request, ctx: Context, plugins: list[ApiPlugin], fault: dict[str, Any]) -> Response:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(ctx.faults.arm(fault), status_code=201)
+
+
+def clear_faults(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    return _json({"cleared": ctx.faults.clear()})
+
+
 HANDLERS: dict[str, Handler] = {"getHealth": get_health, "resetState": reset_state, "getClock": get_clock,
                                 "moveClock": move_clock, "resetClock": reset_clock, "listRequests": list_requests,
-                                "clearRequests": clear_requests}
+                                "clearRequests": clear_requests, "listFaults": list_faults, "armFault": arm_fault,
+                                "clearFaults": clear_faults}
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -195,7 +221,8 @@ def admin_routes(ctx: Context, plugins: list[ApiPlugin]) -> list[Any]:
 
     from harness.published import spec_route_endpoints, ui_routes_for
 
-    spec = resolve_refs(admin_spec(), admin_spec())
+    published = admin_spec(plugins)
+    spec = resolve_refs(published, published)
     routes: list[Any] = []
     for path, item in spec["paths"].items():
         operations = {method.upper(): item[method] for method in HTTP_METHODS if method in item}
@@ -213,7 +240,7 @@ def admin_routes(ctx: Context, plugins: list[ApiPlugin]) -> list[Any]:
             return answer
 
         routes.append(Route(PREFIX + path, endpoint(), methods=list(operations)))
-    as_json, as_yaml = spec_route_endpoints(admin_spec, PREFIX)
+    as_json, as_yaml = spec_route_endpoints(lambda: published, PREFIX)
     routes += [Route(f"{PREFIX}/openapi.json", as_json, methods=["GET"]),
                Route(f"{PREFIX}/openapi.yaml", as_yaml, methods=["GET"]), *ui_routes_for(PREFIX, TITLE, "admin")]
     return routes

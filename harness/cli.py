@@ -76,6 +76,7 @@ def serve(
         help="on: answer CORS preflights and name the caller's origin on every answer (browser apps); off.")] = "on",
     cors_origins: Annotated[str, typer.Option(
         help="Only these exact origins get CORS headers, comma-separated (default: any origin).")] = "",
+    latency: Annotated[int, typer.Option(min=0, max=120000, help="Milliseconds added to every API answer.")] = 0,
     journal: Annotated[bool, typer.Option(
         help="Keep the request journal (GET /__harness/requests; one store write per API request).")] = True,
 ) -> None:
@@ -96,7 +97,7 @@ def serve(
         console.print(f"[red]error:[/] --cors-origins: {exc}.")
         raise typer.Exit(2) from exc
     settings = Settings(
-        cors=cors == "on", cors_origins=origins, journal=journal,
+        cors=cors == "on", cors_origins=origins, journal=journal, latency_ms=latency,
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
         validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,

@@ -4,10 +4,11 @@ Everything whose answer depends on time (token `iat`/`exp`, code, session and re
 gateway's rate-limit window, the verified-token memo) reads it here, so a test moves the clock instead of
 sleeping, and `/__harness/clock` moves the clock of a running server.
 
-Every worker of one server maps the same small file of the state directory (`SharedOffset`): a move made
+Every worker of one server maps the same small file of the state directory (`SharedNumber`): a move made
 through one worker is seen by the next request at any other, with no system call on the read path (a read is
 two loads of a memory-mapped page). Writers take a file lock; readers retry while a write is in progress
-(a sequence lock), so a reader never sees half an offset.
+(a sequence lock), so a reader never sees half an offset. `SharedNumber` also tells workers that the armed faults
+changed (`harness.faults`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ _SPINS = 100_000  # a write takes microseconds; a sequence odd for this long is 
 CLOCK_FILE = "clock.bin"
 
 
-class SharedOffset:
-    """An offset in seconds kept in a memory-mapped file that every process of the server maps."""
+class SharedNumber:
+    """A number (the clock's offset, the faults' version) in a memory-mapped file every process maps."""
 
     def __init__(self, path: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -59,13 +60,13 @@ class SharedOffset:
         finally:
             os.close(fd)
 
-    def set(self, offset: float) -> None:
+    def set(self, value: float) -> None:
         fd = os.open(self._path, os.O_RDWR)
         try:
             with _locked(fd):
                 sequence = _SEQUENCE.unpack_from(self._map)[0]
                 _SEQUENCE.pack_into(self._map, 0, sequence + 1)  # odd: readers wait
-                _OFFSET.pack_into(self._map, _SEQUENCE.size, offset)
+                _OFFSET.pack_into(self._map, _SEQUENCE.size, value)
                 _SEQUENCE.pack_into(self._map, 0, sequence + 2)
         finally:
             os.close(fd)
@@ -87,20 +88,20 @@ class _LocalOffset:
     def get(self) -> float:
         return self._offset
 
-    def set(self, offset: float) -> None:
-        self._offset = offset
+    def set(self, value: float) -> None:
+        self._offset = value
 
 
 class Clock:
     """`now()` is the wall clock plus the offset; `shared(state_dir)` gives every worker the same offset."""
 
     def __init__(self, offset: float = 0.0) -> None:
-        self._store: SharedOffset | _LocalOffset = _LocalOffset(offset)
+        self._store: SharedNumber | _LocalOffset = _LocalOffset(offset)
 
     @classmethod
     def shared(cls, state_dir: Path) -> Clock:
         clock = cls()
-        clock._store = SharedOffset(state_dir / CLOCK_FILE)
+        clock._store = SharedNumber(state_dir / CLOCK_FILE)
         return clock
 
     @property

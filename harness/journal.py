@@ -174,10 +174,13 @@ class Journal:
                 if sum(map(len, sent)) < MAX_BODY:
                     sent.append(message.get("body", b""))
                 if not message.get("more_body", False):
+                    answer["recorded"] = True
                     self._record(scope, b"".join(received), answer, b"".join(sent))
             await send(message)
 
         await self.app(scope, tee_receive, tee_send)
+        if answer and not answer.get("recorded"):  # the answer never completed: a dropped connection
+            self._record(scope, b"".join(received), {**answer, "status": 0, "dropped": True}, b"".join(sent))
 
     def _record(self, scope: Scope, request_body: bytes, answer: dict[str, Any], response_body: bytes) -> None:
         route = slot_of(scope).route
@@ -192,6 +195,7 @@ class Journal:
             "path": scope["path"],
             "query": redact(dict(parse_qsl(query, keep_blank_values=True))) if query else {},
             "status": answer.get("status", 0),
+            **({"dropped": True} if answer.get("dropped") else {}),
             "at": self.now(),
             "request": {"headers": request_headers, "body": _body(_content_type(request_headers), request_body)},
             "response": {"headers": response_headers,

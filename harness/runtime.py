@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.clock import Clock
 from harness.crypto.keys import KeyRing
+from harness.faults import Faults
 from harness.journal import JournalStore
 from harness.settings import Settings
 from harness.store import Store
@@ -26,9 +27,11 @@ class Context:
     keys: KeyRing
     clock: Clock = field(default_factory=Clock)
     journal: JournalStore = field(init=False)
+    faults: Faults = field(init=False)
 
     def __post_init__(self) -> None:
         self.journal = JournalStore(self.store)
+        self.faults = Faults(self.store, self.store.state_dir)
 
 
 _scope_var: ContextVar[dict[str, Any]] | None = None

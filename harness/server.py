@@ -22,6 +22,7 @@ from harness import runtime
 from harness.clock import Clock
 from harness.cors import Cors
 from harness.crypto.keys import KeyRing
+from harness.faults import FaultInjector
 from harness.internals import connexion_internals_problem
 from harness.logs import install_access_log_redaction
 from harness.plugins import ON_EVENT_LOOP, ApiPlugin, load_plugins
@@ -155,6 +156,8 @@ def _connexion_app(ctx: Context, plugins: list[ApiPlugin], fast_path: bool) -> c
     settings = ctx.settings
     app = connexion.AsyncApp("harness", validate_responses=settings.validate_responses)
     app.add_middleware(RouteRecorder, position=MiddlewarePosition.BEFORE_SECURITY, plugins=plugins, ctx=ctx)
+    app.add_middleware(FaultInjector, position=MiddlewarePosition.BEFORE_SECURITY, faults=ctx.faults,
+                       latency_ms=settings.latency_ms, on_error=functools.partial(_error_response, plugins))
     if fast_path:
         from harness.fastpath import FastPath, RoutingMemo
 

@@ -37,6 +37,8 @@ class Settings:
     # CORS for browser apps on other origins (`harness.cors`): on; `cors_origins` empty allows every origin.
     cors: bool = True
     cors_origins: tuple[str, ...] = ()
+    # Milliseconds added to every API answer (`--latency`); faults add their own (`harness.faults`).
+    latency_ms: int = 0
     # Keep the request journal (`GET /__harness/requests`): one store write per API request.
     journal: bool = True
     # Signs the eKool browser session cookie; derived from the state dir's secret when empty.

@@ -132,17 +132,19 @@ def test_the_admin_api_is_published_and_has_a_swagger_ui(client):
     from openapi_spec_validator import validate
 
     validate(admin_spec())
+    validate(admin_spec(client.app.plugins))
     published = client.get("/__harness/openapi.json", headers={"host": "mock.test:9999"}).json()
     assert published["servers"][0]["url"] == "http://mock.test:9999/__harness"
     assert {op["operationId"] for item in published["paths"].values() for op in item.values()} == {
-        "getHealth", "resetState", "getClock", "moveClock", "resetClock", "listRequests", "clearRequests"}
+        "getHealth", "resetState", "getClock", "moveClock", "resetClock", "listRequests", "clearRequests",
+        "listFaults", "armFault", "clearFaults"}
     ui = client.get("/__harness/ui/")
     assert ui.status_code == 200 and "/__harness/openapi.json" in ui.text
 
 
 def test_schemathesis_over_the_admin_spec_finds_no_failure(app):
     """Tests generated from the admin API's own contract: all phases, every check."""
-    raw = admin_spec()
+    raw = admin_spec(app.plugins)
     config = SchemathesisConfig.from_dict({"generation": {"max-examples": 30}, "seed": 20261202,
                                            "phases": {p: {"enabled": True} for p in ("examples", "coverage",
                                                                                       "fuzzing", "stateful")}})
@@ -162,4 +164,4 @@ def test_schemathesis_over_the_admin_spec_finds_no_failure(app):
             failures.append(f"error: {event}")
     assert sorted(set(failures)) == []
     assert {"POST /clock", "GET /clock", "DELETE /clock", "GET /health", "POST /reset", "GET /requests",
-            "DELETE /requests"} <= set(tested)
+            "DELETE /requests", "GET /faults", "POST /faults", "DELETE /faults"} <= set(tested)

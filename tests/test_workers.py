@@ -330,3 +330,18 @@ def test_the_journal_of_one_worker_is_read_at_the_other(pair: tuple[Pinned, Pinn
     assert writer.get("/user/me/basic?from=worker").status_code == 401
     entries = reader.get("/__harness/requests", params={"operation": "getMyBasic"}).json()
     assert entries and entries[0]["url"] == "/user/me/basic?from=worker" and entries[0]["status"] == 401
+
+
+def test_a_fault_armed_at_one_worker_fires_once_at_either(pair: tuple[Pinned, Pinned]) -> None:
+    first, second = pair
+    armed = first.post("/__harness/faults", json={"operation": "getGeneralData", "status": 503, "count": 1})
+    assert armed.status_code == 201
+    try:
+        statuses = [second.get("/generaldata").status_code, first.get("/generaldata").status_code,
+                    second.get("/generaldata").status_code]
+        assert statuses == [503, 401, 401], "one call in all, at the worker that took it"
+        assert first.get("/__harness/faults").json() == []
+        entries = second.get("/__harness/requests", params={"operation": "getGeneralData", "limit": 3}).json()
+        assert [e["status"] for e in entries] == [401, 401, 503]
+    finally:
+        first.client.delete("/__harness/faults")
