@@ -170,6 +170,10 @@ def problem(status: int, title: str, detail: str) -> Response:
                         status_code=status, media_type="application/problem+json")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _read_query(request: Request, operation: dict[str, Any]) -> dict[str, Any]:
     """The operation's query parameters, typed and checked against their schemas."""
     values: dict[str, Any] = {}
@@ -208,7 +212,7 @@ async def _read_input(request: Request, operation: dict[str, Any], spec: dict[st
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise AdminError("the body must be application/json")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
     except ValueError as exc:
         raise AdminError(f"the body is not JSON: {exc}") from None
     _check(request_body["content"]["application/json"]["schema"], body)

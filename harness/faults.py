@@ -156,6 +156,6 @@ class FaultInjector:
         else:
             response = await self.on_error(Request(scope, receive), HTTPException(status_code=status))
             response.status_code = status
-        for name, value in spec.get("headers", {}).items():
-            response.headers[name] = value
+        for header in spec.get("headers", []):
+            response.headers[header["name"]] = header["value"]
         await response(scope, receive, send)

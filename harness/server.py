@@ -206,6 +206,7 @@ class HarnessApp:
 
         self.ctx = ctx
         self.plugins = plugins
+        self.connexion_app = inner
         if ctx.settings.journal:
             from harness.journal import Journal
 

@@ -80,7 +80,7 @@ def test_delete_and_reset_return_to_real_time(client):
     ({"json": {"advance": "1w"}}, "advance"),
     ({"json": {"set": "tomorrow"}}, "'tomorrow' is not a 'date-time'"),
     ({"json": {"set": "2027-01-01T00:00:00"}}, "is not a 'date-time'"),  # RFC 3339: the offset is required
-    ({"content": b'{"advance": Infinity}', "headers": {"content-type": "application/json"}}, "not a duration"),
+    ({"content": b'{"advance": Infinity}', "headers": {"content-type": "application/json"}}, "Infinity is not JSON"),
     ({"json": {}}, "should be non-empty"),
     ({"json": {"advance": 1, "set": "2027-01-01T00:00:00Z"}}, "has too many properties"),
     ({"json": {"rewind": 1}}, "rewind"),
@@ -142,10 +142,11 @@ def test_the_admin_api_is_published_and_has_a_swagger_ui(client):
     assert ui.status_code == 200 and "/__harness/openapi.json" in ui.text
 
 
-def test_schemathesis_over_the_admin_spec_finds_no_failure(app):
+@pytest.mark.parametrize("seed", [20261202, 7, 99])
+def test_schemathesis_over_the_admin_spec_finds_no_failure(app, seed):
     """Tests generated from the admin API's own contract: all phases, every check."""
     raw = admin_spec(app.plugins)
-    config = SchemathesisConfig.from_dict({"generation": {"max-examples": 30}, "seed": 20261202,
+    config = SchemathesisConfig.from_dict({"generation": {"max-examples": 30}, "seed": seed,
                                            "phases": {p: {"enabled": True} for p in ("examples", "coverage",
                                                                                       "fuzzing", "stateful")}})
     schema = schemathesis.openapi.from_dict({**raw, "servers": [{"url": "http://127.0.0.1:8000/__harness"}]},

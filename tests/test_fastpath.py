@@ -386,7 +386,8 @@ def test_the_installed_connexion_is_the_tested_minor() -> None:
 
 def test_the_routing_memo_replays_connexions_route_and_keeps_only_routed_paths(state_dir: Path) -> None:
     app = create_app(Settings(state_dir=state_dir))
-    memo = next(layer for layer in app.inner.middleware.middleware_stack if isinstance(layer, fastpath.RoutingMemo))
+    stack = app.connexion_app.middleware.middleware_stack
+    memo = next(layer for layer in stack if isinstance(layer, fastpath.RoutingMemo))
     memo.size = 2
     with TestClient(app, base_url=BASE) as client:
         with TokenHelper.in_process(app) as helper:

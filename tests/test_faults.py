@@ -55,7 +55,7 @@ def test_a_status_fault_on_sunbird_answers_its_envelope_and_a_given_body_wins(cl
     faulted = register(client)
     assert faulted.status_code == 500
     arm(client, operation="registerCredentialV2", status=429, body={"message": "API rate limit exceeded"},
-        headers={"Retry-After": "7"}, count=1)
+        headers=[{"name": "Retry-After", "value": "7"}], count=1)
     limited = register(client)
     assert limited.status_code == 429 and limited.json() == {"message": "API rate limit exceeded"}
     assert limited.headers["retry-after"] == "7"
@@ -96,6 +96,9 @@ def test_probability_zero_point_five_fires_about_half_the_time(client):
     ({"operation": "getMyBasic", "status": 99}, "status"),
     ({"operation": "getMyBasic", "status": 503, "count": 0}, "count"),
     ({"operation": "getMyBasic", "status": 503, "stauts": 1}, "stauts"),
+    ({"operation": "getMyBasic", "status": 503, "count": 10**12}, "count"),
+    ({"operation": "getMyBasic", "status": 503, "headers": [{"name": "a b", "value": "x"}]}, "headers/0/name"),
+    ({"operation": "getMyBasic", "status": 503, "headers": [{"name": "X", "value": "line\nbreak"}]}, "value"),
 ])
 def test_a_bad_fault_is_a_400_problem_and_arms_nothing(client, fault, detail):
     answer = client.post(FAULTS, json=fault)
