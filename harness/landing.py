@@ -1,9 +1,10 @@
-"""The landing page at `/`: links to each API's Swagger UI, spec, JWKS, login page and demo data, the admin API
-and the server's clock."""
+"""The landing page at `/`: links to each API's Swagger UI, spec, JWKS, login page and demo data, the admin API,
+the request journal, the server's clock and the armed faults."""
 
 from __future__ import annotations
 
 import html
+import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import HTMLResponse
@@ -31,8 +32,9 @@ def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
         "<!doctype html><html><head><meta charset='utf-8'><title>Sunbird &amp; eKool harness</title></head>"
         "<body><h1>Sunbird &amp; eKool contract harness</h1>"
         "<p><a href='/.well-known/jwks.json'>JWKS</a> · <a href='/__harness/health'>health</a>"
-        " · <a href='/__harness/ui/'>admin API</a></p>"
+        " · <a href='/__harness/ui/'>admin API</a> · <a href='/__harness/requests'>request journal</a></p>"
         + _clock_line(clock_body(ctx))
+        + _faults_line(ctx.faults.listed())
         + "".join(items)
         + "</body></html>"
     )
@@ -43,3 +45,13 @@ def _clock_line(clock: dict[str, Any]) -> str:
     moved = "real time" if clock["offset_seconds"] == 0 else f"moved by {clock['offset_seconds']:+.0f} s"
     return (f"<p id='clock'>Server clock: <time>{html.escape(clock['now'])}</time> ({moved}; "
             "<a href='/__harness/clock'>/__harness/clock</a>)</p>")
+
+
+def _faults_line(faults: list[dict[str, Any]]) -> str:
+    if not faults:
+        return "<p id='faults'>No faults armed (<a href='/__harness/faults'>/__harness/faults</a>).</p>"
+    items = "".join(f"<li><code>{html.escape(json.dumps(f['fault']))}</code>: fired {f['fired']}, "
+                    f"{'until cleared' if f['remaining'] is None else str(f['remaining']) + ' left'}</li>"
+                    for f in faults)
+    link = "<a href='/__harness/faults'>/__harness/faults</a>"
+    return f"<section id='faults'><p>Armed faults ({link}):</p><ul>{items}</ul></section>"

@@ -140,4 +140,7 @@ def test_landing_page_shows_the_clock_and_the_admin_api(client):
     assert "real time" in client.get("/").text
     client.post("/__harness/clock", json={"advance": "1h"})
     page = client.get("/").text
-    assert "moved by +3600 s" in page and "/__harness/ui/" in page
+    assert "moved by +3600 s" in page and "/__harness/ui/" in page and "/__harness/requests" in page
+    assert "No faults armed" in page
+    client.post("/__harness/faults", json={"operation": "getMyBasic", "status": 503, "count": 2})
+    assert "&quot;status&quot;: 503" in client.get("/").text and "2 left" in client.get("/").text
