@@ -615,28 +615,34 @@ def _invalid_grant(description: str) -> Response:
     return Response(400, {"content-type": "application/json"}, json.dumps(body).encode())
 
 
-class League9ReusedCode(Mutant):
+class _League9InvalidGrant(Mutant):
+    """league 9 answers 400 `invalid_grant` where league 8 answers the error named by `status` and `marker`."""
+
+    api = "ekool"
+    status: ClassVar[int]
+    marker: ClassVar[bytes]
+    description: ClassVar[str]
+
+    async def handle(self, request: Request) -> Response:
+        response = await self.forward(request)
+        if _is_token(request) and response.status == self.status and self.marker in response.body:
+            return _invalid_grant(self.description)
+        return response
+
+
+class League9ReusedCode(_League9InvalidGrant):
     """league 9: a reused code is 400 `invalid_grant` (a faithful variation the default profile forbids)."""
 
-    api, breaks = "ekool", "reused_code_is_leagues_invalid_request"
-
-    async def handle(self, request: Request) -> Response:
-        response = await self.forward(request)
-        if _is_token(request) and response.status == 400 and b"Authorization code has been revoked" in response.body:
-            return _invalid_grant("The provided authorization grant is invalid, expired or revoked.")
-        return response
+    breaks = "reused_code_is_leagues_invalid_request"
+    status, marker = 400, b"Authorization code has been revoked"
+    description = "The provided authorization grant is invalid, expired or revoked."
 
 
-class League9RevokedRefresh(Mutant):
+class League9RevokedRefresh(_League9InvalidGrant):
     """league 9: a rotated refresh token is 400 `invalid_grant` (a faithful variation the default forbids)."""
 
-    api, breaks = "ekool", "revoked_refresh_token_is_leagues_invalid_request"
-
-    async def handle(self, request: Request) -> Response:
-        response = await self.forward(request)
-        if _is_token(request) and response.status == 401 and b"Token has been revoked" in response.body:
-            return _invalid_grant("The refresh token is invalid.")
-        return response
+    breaks = "revoked_refresh_token_is_leagues_invalid_request"
+    status, marker, description = 401, b"Token has been revoked", "The refresh token is invalid."
 
 
 class League8UnderRfc(Mutant):
