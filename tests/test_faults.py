@@ -4,6 +4,7 @@ each exchange. Across two workers: tests/test_workers.py."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
@@ -145,3 +146,15 @@ def test_faults_apply_on_the_fast_path_too(make_app):
         assert client.get("/user/me/basic", headers=headers).status_code == 200
         arm(client, operation="registerCredentialV2", status=500, count=1)
         assert register(client).status_code == 500 and register(client).status_code == 200
+
+
+def test_a_5xx_fault_is_no_error_in_the_server_log(client, caplog):
+    """An injected 503 is a deliberate answer: neither API logs it as an unexpected error."""
+    headers = {"Authorization": f"Bearer {SunbirdTokens(client).device_token()}"}
+    arm(client, path="/api/auth/v1/refresh/token", status=503, count=1)
+    arm(client, operation="getGeneralData", status=500, count=1)
+    with caplog.at_level(logging.ERROR):
+        assert client.post("/api/auth/v1/refresh/token", data={"refresh_token": "x"}, headers=headers
+                           ).status_code == 503
+        assert client.get("/generaldata").status_code == 500
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

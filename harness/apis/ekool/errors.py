@@ -96,7 +96,7 @@ async def error_response(request: Request, exc: Exception) -> Response:
     elif status == 400:
         err = _bad_request(operation, exc)
     else:
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, HTTPException):  # an HTTPException is a deliberate answer (a fault)
             log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         err = _generic(status, exc)
     return oauth_errors.to_response(err, request.headers, headers)

@@ -72,7 +72,7 @@ def error_response(request: Request, exc: Exception) -> Response:
     slot = slot_of(request.scope)
     operation = slot.route.operation_id if slot.route else None
     status, headers = _status(exc), _headers(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, HTTPException):  # an HTTPException is a deliberate answer (a fault)
         log.error("unexpected error on %s", path, exc_info=exc)
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     if operation in REALM_OPERATIONS or (operation is None and path.startswith(_REALM)):
