@@ -29,7 +29,8 @@ _DURATION = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 LAST_INSTANT = 253402300799  # 9999-12-31T23:59:59Z: tokens' NumericDates and ISO dates stay writable
 
-Handler = Callable[..., "Response"]  # (request, ctx, plugins, the validated JSON body or query parameters)
+# (request, ctx, plugins, the validated JSON body or query parameters) -> a response, or an awaitable of one
+Handler = Callable[..., Any]
 
 
 class AdminError(ValueError):
@@ -102,7 +103,8 @@ def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
     ctx.faults.clear()
 
 
-def reset_state(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+async def reset_state(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    await ctx.journal.settle()  # so that no exchange answered before the reset lands in the emptied journal
     reset(ctx, plugins)
     return _json({"status": "reset", "apis": [p.name for p in plugins]})
 
@@ -134,12 +136,15 @@ def reset_clock(request: Request, ctx: Context, plugins: list[ApiPlugin], body: 
     return _json(clock_body(ctx))
 
 
-def list_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], query: dict[str, Any]) -> Response:
+async def list_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], query: dict[str, Any]
+                        ) -> Response:
+    await ctx.journal.settle()
     return _json(ctx.journal.read(query.get("operation"), query.get("method"), query.get("path"),
                                   query.get("limit", 100)))
 
 
-def clear_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+async def clear_requests(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
+    await ctx.journal.settle()
     return _json({"cleared": ctx.journal.clear()})
 
 

@@ -9,6 +9,7 @@ CSRF token) are kept as their size only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -82,8 +83,8 @@ def _content_type(headers: dict[str, str]) -> str:
 
 class JournalStore:
     """The ring in the store. Entries are written in batches by a thread of each process, at most
-    `FLUSH_SECONDS` after their answer; a read first waits that long, so it sees every exchange answered before
-    it arrived, whichever worker answered (one store write per batch instead of one per request)."""
+    `FLUSH_SECONDS` after their answer; `settle` waits that long, so a read after it sees every exchange answered
+    before it, whichever worker answered (one store write per batch instead of one per request)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -123,10 +124,14 @@ class JournalStore:
             last = tx.execute("SELECT MAX(id) FROM harness_journal").fetchone()[0] or 0
             tx.execute("DELETE FROM harness_journal WHERE id <= ?", (last - CAPACITY,))
 
+    async def settle(self) -> None:
+        """Write this process's entries and wait out the other workers' batches of exchanges answered before now
+        (without blocking the event loop): what `read` and `clear` then see is complete."""
+        self.flush()
+        await asyncio.sleep(FLUSH_SECONDS)
+
     def read(self, operation: str | None = None, method: str | None = None, path: str | None = None,
              limit: int = 100) -> list[dict[str, Any]]:
-        self.flush()
-        time.sleep(FLUSH_SECONDS)  # the other workers' batches of exchanges answered before this read
         where, params = [], []
         for column, value in (("operation", operation), ("method", method and method.upper()), ("path", path)):
             if value:
@@ -138,7 +143,6 @@ class JournalStore:
 
     def clear(self) -> int:
         self.flush()
-        time.sleep(FLUSH_SECONDS)
         return self.store.execute("DELETE FROM harness_journal")
 
 

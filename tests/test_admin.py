@@ -4,13 +4,12 @@ The clock across two workers: tests/test_workers.py."""
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import jwt
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
-from schemathesis.engine import Status, events, from_schema
+from schemathesis_run import run
 
 from harness.admin import admin_spec
 from harness.testing.ekool import EkoolTokens
@@ -152,17 +151,8 @@ def test_schemathesis_over_the_admin_spec_finds_no_failure(app, seed):
     schema = schemathesis.openapi.from_dict({**raw, "servers": [{"url": "http://127.0.0.1:8000/__harness"}]},
                                             config=config)
     schema.app = app
-    failures: list[str] = []
-    tested: Counter[str] = Counter()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            tested[event.recorder.label] += len(event.recorder.cases)
-            for checks in event.recorder.checks.values():
-                failures += [f"{event.recorder.label}: {c.name}: {c.failure_info.failure.title} "
-                             f"{c.failure_info.code_sample}"
-                             for c in checks if c.status == Status.FAILURE and c.failure_info is not None]
-        elif isinstance(event, events.NonFatalError | events.FatalError):
-            failures.append(f"error: {event}")
+    campaign = run(schema)
+    failures, tested = campaign.failures, campaign.tested
     assert sorted(set(failures)) == []
     assert {"POST /clock", "GET /clock", "DELETE /clock", "GET /health", "POST /reset", "GET /requests",
             "DELETE /requests", "GET /faults", "POST /faults", "DELETE /faults"} <= set(tested)

@@ -4,12 +4,11 @@ like a client gets them; no server error and no schema violation may appear."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
-from schemathesis.engine import Status, events, from_schema
+from schemathesis_run import run
 from starlette.testclient import TestClient
 
 from harness.apis.ekool.sessions import COOKIE
@@ -76,25 +75,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(make_app):
     schema = schema.exclude(operation_id=SHARED)
     # `schema.auth(Class)` would only build a test decorator: register through the call-then-decorate form.
     schema.auth(cache_by_key=lambda case, ctx: f"{case.method} {case.operation.path}")(_auth(credentials))
-    cases: Counter[str] = Counter()
-    statuses: Counter[int] = Counter()
-    successes: Counter[str] = Counter()
-    failures: list[str] = []
-    tested: set[str] = set()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            tested.add(event.recorder.label)
-            cases[event.phase.value] += len(event.recorder.cases)
-            for interaction in event.recorder.interactions.values():
-                if interaction.response is not None:
-                    statuses[interaction.response.status_code] += 1
-                    successes[event.recorder.label] += interaction.response.status_code == 200
-            for checks in event.recorder.checks.values():
-                failures += [f"{event.recorder.label}: {c.name}: {c.failure_info.failure.title}: "
-                             f"{c.failure_info.failure.message} [{c.failure_info.code_sample}]"
-                             for c in checks if c.status == Status.FAILURE and c.failure_info is not None]
-        elif isinstance(event, events.NonFatalError | events.FatalError):
-            failures.append(f"error: {event}")
+    campaign = run(schema)
+    cases, statuses, successes, failures = (campaign.phases, campaign.statuses, campaign.successes,
+                                            campaign.failures)
+    tested = campaign.tested
     print(f"\nschemathesis eKool: {sum(cases.values())} cases {dict(cases)}; statuses {dict(sorted(statuses.items()))}")
     expected = {f"{method} {path}" for method, path, op in operations(served_spec("ekool"))
                 if op["operationId"] != SHARED}
