@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import copy
 import json
-import math
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from harness import contract
+from harness import contract, durations
 from harness.specs import HTTP_METHODS, operation_ids, resolve_refs, served_spec
+from harness.userdata import seed_data
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
 
 PREFIX = "/__harness"
 TITLE = "Harness admin API"
-_DURATION = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)([smhd]?)$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 LAST_INSTANT = 253402300799  # 9999-12-31T23:59:59Z: tokens' NumericDates and ISO dates stay writable
 
 # (request, ctx, plugins, the validated JSON body or query parameters) -> a response, or an awaitable of one
@@ -55,26 +52,19 @@ def admin_spec(plugins: Iterable[ApiPlugin] = ()) -> dict[str, Any]:
 
 def parse_duration(value: Any) -> float:
     """Seconds from `"90s"`, `"15m"`, `"13h"`, `"7d"`, `"-1h"` or a number; AdminError names a bad one."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise AdminError(f"{value!r} is not a duration")
-    if isinstance(value, str):
-        match = _DURATION.match(value.strip())
-        if match is None:
-            raise AdminError(f"{value!r} is not a duration (e.g. \"90s\", \"15m\", \"13h\", \"7d\" or seconds)")
-        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if not math.isfinite(value):
-        raise AdminError(f"{value!r} is not a duration")
-    return float(value)
+    try:
+        return durations.parse_duration(value)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
 
 
 def parse_instant(value: str) -> float:
     """Epoch seconds of an ISO 8601 date-time (UTC when it names no offset: the admin API's schema requires one,
     `harness_clock.set` does not)."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise AdminError(f"{value!r} is not an ISO 8601 date-time (e.g. 2027-01-01T00:00:00Z)") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        return durations.parse_instant(value)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
 
 
 def clock_body(ctx: Context) -> dict[str, Any]:
@@ -94,10 +84,11 @@ def get_health(request: Request, ctx: Context, plugins: list[ApiPlugin], body: A
 
 
 def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
-    """Bring back exactly the demo data of every API, real time, no faults and an empty journal (keys kept)."""
+    """Bring back exactly the starting data of every API (the demo data and the `--config` file's), real time,
+    no faults and an empty journal (keys kept)."""
     with ctx.store.transaction() as tx:
         for plugin in plugins:
-            plugin.seed(tx)
+            plugin.seed(tx, seed_data(ctx.settings, plugin))
     ctx.clock.reset()
     ctx.journal.clear()
     ctx.faults.clear()

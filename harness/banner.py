@@ -26,10 +26,12 @@ def state_banner_lines(ctx: Context, plugins: Sequence[ApiPlugin]) -> list[str]:
     for plugin in plugins:
         mounts = ", ".join(f"{base}{bp or '/'}" for bp in plugin.base_paths)
         lines.append(f"  {plugin.name:<14} {mounts}   docs: {base}{plugin.docs_prefix}/ui/")
+    settings = ctx.settings
+    source = " + ".join(["demo"] * settings.include_demo + [settings.config_file] * bool(settings.config_file))
     for plugin in plugins:
         extra = plugin.banner(ctx)
         if extra:
-            lines.append(f"{plugin.name} demo data:")
+            lines.append(f"{plugin.name} data ({source or 'empty'}):")
             lines.extend(f"  {line}" for line in extra)
     return lines
 

@@ -25,6 +25,9 @@ token_app = typer.Typer(help="Sunbird auth-token generator (seeds/003): generate
 app.add_typer(token_app, name="token")
 postman_app = typer.Typer(help="Postman collections generated from the specs.", no_args_is_help=True)
 app.add_typer(postman_app, name="postman")
+config_app = typer.Typer(help="The data file of `harness serve --config`: an example, and a check.",
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -79,6 +82,9 @@ def serve(
     latency: Annotated[int, typer.Option(min=0, max=120000, help="Milliseconds added to every API answer.")] = 0,
     journal: Annotated[bool, typer.Option(
         help="Keep the request journal (GET /__harness/requests; one store write per API request).")] = True,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="TOML file with your own clients, users, credentials and lifetimes "
+        "(`harness config example` prints one).")] = None,
 ) -> None:
     """Start the reference server of every registered API on one port."""
     import uvicorn
@@ -102,6 +108,8 @@ def serve(
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
         validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,
     )
+    if config is not None:
+        settings = _data_config_or_exit(config, settings)
     if not _port_free(host, port):
         console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
         raise typer.Exit(2)
@@ -123,6 +131,38 @@ def serve(
         os.environ[ENV_VAR] = settings.to_env()
         uvicorn.run("harness.server:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, access_log=log_level in ("info", "debug"))
+
+
+def _data_config_or_exit(path: Path, settings: Settings) -> Settings:
+    """`settings` with the data of the `--config` file at `path`; exit 2 naming what is wrong with it."""
+    from rich.markup import escape
+
+    from harness.plugins import load_plugins
+    from harness.userdata import DataFileError, load_data_config
+
+    try:
+        return load_data_config(path, load_plugins()).applied_to(settings)
+    except DataFileError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@config_app.command("example")
+def config_example() -> None:
+    """Print a commented example file (every kind of entry) to start from."""
+    from importlib.resources import files
+
+    typer.echo(files("harness").joinpath("examples/harness.toml").read_text(encoding="utf-8"), nl=False)
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument(help="The TOML file.")]) -> None:
+    """Check a file as `harness serve --config` would: exit 0, or 2 with the line, key and what is wrong."""
+    settings = _data_config_or_exit(path, Settings())
+    counts = {api: {kind: len(entries) for kind, entries in data.items()} for api, data in settings.api_data.items()}
+    typer.echo(f"{path}: ok" + "".join(f"; {api}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+                                      for api, kinds in counts.items())
+               + ("" if settings.include_demo else "; without the demo data"))
 
 
 @token_app.command("generate")

@@ -50,10 +50,19 @@ class ApiPlugin:
     owns: Callable[[str], bool] = lambda path: False
     # SQL run once per state directory (CREATE TABLE IF NOT EXISTS ...).
     ddl: Callable[[], str] = lambda: ""
-    # Restore the demo data inside an open transaction (called on first start and by /__harness/reset).
-    seed: Callable[[Any], None] = lambda tx: None
-    # Signing key ids this API needs (generated once per state directory).
-    key_ids: Callable[[], tuple[str, ...]] = lambda: ()
+    # Restore the starting data inside an open transaction (first start, a changed `--config` file, and
+    # /__harness/reset): the demo data unless `SeedData.include_demo` is false, with the config's entries.
+    seed: Callable[[Any, SeedData], None] = lambda tx, data: None
+    # JSON Schema of this API's table in a `harness serve --config` file (`[<name>]`), and the parser that checks
+    # what a schema cannot (references, duplicates) and returns the JSON-able entries `seed` receives; it raises
+    # `ConfigEntryError` naming the key. None: the API takes no table.
+    config_schema: Callable[[], dict[str, Any]] | None = None
+    parse_config: Callable[[dict[str, Any], bool], dict[str, Any]] = lambda table, include_demo: table
+    # Lifetimes a config file's `[lifetimes]` table may set: name (prefixed with the API's name) -> default
+    # seconds. The behaviour reads them with `lifetime(settings, name)`.
+    lifetimes: Mapping[str, int] = field(default_factory=dict)
+    # Signing key ids this API needs with this data (generated once per state directory).
+    key_ids: Callable[[SeedData], tuple[str, ...]] = lambda data: ()
     # This API's own ASGI middleware for its routed operations (e.g. Sunbird's Kong-like gateway), called after
     # connexion's routing and before its security and validation; `harness.routing.route_of(scope)` names the
     # operation. It sees no other API's requests and no unrouted ones.
@@ -88,6 +97,10 @@ class ApiPlugin:
             raise LookupError(f"{self.name}: no handler for operationId {operation_id!r}")
         return import_target(target) if isinstance(target, str) else target
 
+    def lifetime(self, settings: Any, name: str) -> float:
+        """Seconds of the lifetime `name` (one of `lifetimes`): the config file's value, else the default."""
+        return settings.lifetimes.get(name, self.lifetimes[name])
+
     @property
     def docs_prefix(self) -> str:
         """Where the API's Swagger UI and openapi.json live: its first non-root mount, else `/<api>`.
@@ -95,6 +108,26 @@ class ApiPlugin:
         Connexion keeps one docs router per base path, so two APIs at the root cannot both serve docs there.
         """
         return next((bp for bp in self.base_paths if bp), f"/{self.name}")
+
+
+@dataclass(frozen=True)
+class SeedData:
+    """What a plugin's `seed` loads: its demo data unless `include_demo` is false, and `entries` (what its
+    `parse_config` returned for a `--config` file), an entry with a demo entry's id replacing it."""
+
+    include_demo: bool = True
+    entries: Mapping[str, Any] = field(default_factory=dict)
+    # the config file the entries come from, for banners ("" for none)
+    source: str = ""
+
+
+class ConfigEntryError(ValueError):
+    """A `--config` table's entry is wrong: `key` is its path within the API's table, e.g. ("clients", 0, "id")."""
+
+    def __init__(self, key: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from harness.runtime import Context
 from harness.settings import Settings
 from harness.specs import runtime_spec
 from harness.store import Store
+from harness.userdata import fingerprint, seed_data
 
 if TYPE_CHECKING:
     import connexion
@@ -42,19 +43,23 @@ log = logging.getLogger("harness")
 _SLASHES = re.compile(r"/{2,}")
 
 
-def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin]) -> None:
+def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin], settings: Settings) -> None:
+    """Keys, tables, and the starting data: seeded once per state directory and data (a restart with another
+    `--config` file, or none after one, seeds again; one with the same data keeps codes and tokens)."""
     for plugin in plugins:
-        keys.ensure(plugin.key_ids())
+        data = seed_data(settings, plugin)
+        keys.ensure(plugin.key_ids(data))
         with store.transaction() as tx:
             ddl = plugin.ddl()
             if ddl:
                 for statement in ddl.split(";"):
                     if statement.strip():
                         tx.execute(statement)
-            seeded = tx.execute("SELECT 1 FROM meta WHERE name = ?", (f"seeded:{plugin.name}",)).fetchone()
-            if not seeded:
-                plugin.seed(tx)
-                tx.execute("INSERT INTO meta (name, value) VALUES (?, '1')", (f"seeded:{plugin.name}",))
+            marker = f"seeded:{plugin.name}"
+            seeded = tx.execute("SELECT value FROM meta WHERE name = ?", (marker,)).fetchone()
+            if seeded is None or seeded["value"] != fingerprint(data):
+                plugin.seed(tx, data)
+                tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (marker, fingerprint(data)))
 
 
 def _problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -259,7 +264,7 @@ def initialize_state(settings: Settings, apis: tuple[str, ...] | None = None) ->
     """
     store = Store(settings.state_dir)
     keys = KeyRing(store)
-    _initialize(store, keys, load_plugins(apis))
+    _initialize(store, keys, load_plugins(apis), settings)
     return Context(settings=settings, store=store, keys=keys, clock=Clock.shared(settings.state_dir))
 
 

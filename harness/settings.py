@@ -29,9 +29,14 @@ class Settings:
     fast_path: bool = True
     # Sunbird gateway: requests per credential per minute (Kong's rate-limiting plugin); 0 disables it.
     rate_limit_per_minute: int = 0
-    # eKool access token lifetime (seconds); the collection shows 604800 (7 days).
-    ekool_access_ttl: int = 604800
-    ekool_refresh_ttl: int = 30 * 24 * 3600
+    # Token and code lifetimes in seconds by the names the plugins declare (`ApiPlugin.lifetimes`); a name
+    # missing here has the plugin's default.
+    lifetimes: dict[str, float] = field(default_factory=dict)
+    # A `--config` file's data (`harness.userdata`): start from the demo data or from nothing, and each API's
+    # parsed entries; `config_file` names the file.
+    include_demo: bool = True
+    api_data: dict[str, dict] = field(default_factory=dict)
+    config_file: str = ""
     # eKool access tokens' iat/nbf/exp: microseconds as lcobucci/jwt 4-5 writes them (default), or whole seconds.
     ekool_integer_timestamps: bool = False
     # CORS for browser apps on other origins (`harness.cors`): on; `cors_origins` empty allows every origin.

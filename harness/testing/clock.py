@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.admin import parse_duration, parse_instant
 from harness.clock import Clock
+from harness.durations import parse_duration, parse_instant
 
 
 @dataclass

@@ -9,6 +9,9 @@ Fixtures:
 - `harness_clock`: the server's clock (`.advance("13h")`, `.set("2027-01-01T00:00:00Z")`, `.now()`), back to real
   time after the test.
 Override `harness_base_urls` (name -> base URL; default: every https host the specs document) to mock others.
+
+Your own clients, users and credentials: the `harness serve --config` file, named by `--harness-config FILE` or
+the ini option `harness_config` (relative to the rootdir). A bad file stops the session with its message.
 """
 
 from __future__ import annotations
@@ -27,11 +30,33 @@ from harness.testing.tokens import TokenHelper
 from harness.testing.transport import ASGIAppTransport
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    help_text = "TOML file of the reference server's own clients, users and credentials (harness serve --config)"
+    parser.addoption("--harness-config", metavar="FILE", default=None, help=help_text)
+    parser.addini("harness_config", help_text + "; relative to the rootdir", default="")
+
+
+def _settings(config: pytest.Config, state: Path) -> Settings:
+    settings = Settings(state_dir=state)
+    option = config.getoption("--harness-config")
+    path = Path(option) if option else (config.rootpath / config.getini("harness_config")
+                                        if config.getini("harness_config") else None)
+    if path is None:
+        return settings
+    from harness.plugins import load_plugins
+    from harness.userdata import DataFileError, load_data_config
+
+    try:
+        return load_data_config(path, load_plugins()).applied_to(settings)
+    except DataFileError as exc:
+        raise pytest.UsageError(f"harness config: {exc}") from None
+
+
 @pytest.fixture(scope="session")
-def harness_app(tmp_path_factory: pytest.TempPathFactory) -> HarnessApp:
-    """The reference app on a state directory private to this test session."""
+def harness_app(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> HarnessApp:
+    """The reference app on a state directory private to this test session (with the `harness_config` data)."""
     state: Path = tmp_path_factory.mktemp("harness-state")
-    return create_app(Settings(state_dir=state))
+    return create_app(_settings(pytestconfig, state))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,11 @@ PLUGIN = ApiPlugin(
     owns=lazy("harness.apis.ekool.errors:owns"),
     ddl=lazy("harness.apis.ekool.demo:ddl"),
     seed=lazy("harness.apis.ekool.demo:seed"),
-    key_ids=lambda: (ACCESS_KID,),
+    config_schema=lazy("harness.apis.ekool.config:config_schema"),
+    parse_config=lazy("harness.apis.ekool.config:parse_config"),
+    # the collection shows 604800 (7 days); Passport's refresh tokens live 30 days, league's codes 10 minutes
+    lifetimes={"ekool_access": 604800, "ekool_refresh": 30 * 86400, "ekool_code": 600},
+    key_ids=lambda data: (ACCESS_KID,),
     operation_layer=lazy("harness.apis.ekool.wire:as_league_sees_it"),
     error_response=lazy("harness.apis.ekool.errors:error_response"),
     banner=lazy("harness.apis.ekool.demo:banner"),

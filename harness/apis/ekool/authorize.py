@@ -18,7 +18,7 @@ from typing import Any
 from connexion import request
 from starlette.responses import RedirectResponse, Response
 
-from harness.apis.ekool import clients, codes, oauth_errors, pages, scopes, sessions
+from harness.apis.ekool import PLUGIN, clients, codes, oauth_errors, pages, scopes, sessions
 from harness.apis.ekool.demo import AuthorizationRequest, User, find_client, find_user, find_user_by_name
 from harness.runtime import Context, current
 
@@ -60,6 +60,8 @@ def validate(ctx: Context, params: Mapping[str, str]) -> AuthorizationRequest:
         if not codes.PKCE_VALUE.fullmatch(challenge):
             raise oauth_errors.invalid_request("code_challenge",
                                                "Code challenge must follow the specifications of RFC-7636.")
+    elif client.public:  # league's requireCodeChallengeForPublicClients, on by default
+        raise oauth_errors.invalid_request("code_challenge", "Code challenge must be provided for public clients")
     return AuthorizationRequest(client, redirect_uri, tuple(dict.fromkeys(requested)), params.get("state"),
                                 challenge, method, dict(params))
 
@@ -67,7 +69,7 @@ def validate(ctx: Context, params: Mapping[str, str]) -> AuthorizationRequest:
 def approve(ctx: Context, auth: AuthorizationRequest, user: User) -> Response:
     with ctx.store.transaction() as tx:
         code = codes.issue(tx, auth.client.id, user.id, auth.redirect_uri, list(auth.scopes), auth.code_challenge,
-                           auth.code_challenge_method, ctx.clock.now())
+                           auth.code_challenge_method, ctx.clock.now() + PLUGIN.lifetime(ctx.settings, "ekool_code"))
     params = [("code", code)] + ([("state", auth.state)] if auth.state is not None else [])
     return oauth_errors.redirect(auth.final_redirect_uri, params)
 

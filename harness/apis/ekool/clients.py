@@ -63,16 +63,24 @@ def _basic(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
 
 
 def authenticate(
-    ctx: Context, form: Mapping[str, str], headers: Mapping[str, str], redirect_uri: str | None
+    ctx: Context, form: Mapping[str, str], headers: Mapping[str, str], redirect_uri: str | None, grant_type: str
 ) -> Client:
-    """league's validateClient: client_id (body, else Basic user), secret, then a registered redirect_uri."""
+    """league's validateClient: client_id (body, else Basic user), secret, then a registered redirect_uri.
+
+    A public client: Passport's validateClient passes it whatever the secret, and league's AuthCodeGrant does not
+    even call it for one (no redirect_uri check here: the code's own is checked later)."""
     basic_user, basic_password = _basic(headers)
     client_id = form.get("client_id", basic_user)
     if client_id is None:
         raise oauth_errors.invalid_request("client_id")
     secret = form.get("client_secret", basic_password)
     client = find_client(ctx, client_id)
-    if client is None or secret is None or not client.secret_matches(secret):
+    if client is None:
+        raise oauth_errors.invalid_client()
+    if client.public:
+        if grant_type == "authorization_code":
+            return client
+    elif secret is None or not client.secret_matches(secret):
         raise oauth_errors.invalid_client()
     if redirect_uri is not None and not redirect_uri_registered(redirect_uri, client):
         raise oauth_errors.invalid_client()

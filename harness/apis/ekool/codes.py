@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from harness.apis.ekool.demo import digest
 
-TTL_SECONDS = 600
 PKCE_VALUE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
@@ -45,13 +44,13 @@ class AuthCode:
 
 
 def issue(tx: sqlite3.Connection, client_id: str, user_id: int, redirect_uri: str | None, scopes: list[str],
-          code_challenge: str | None, code_challenge_method: str | None, now: float) -> str:
+          code_challenge: str | None, code_challenge_method: str | None, expires_at: float) -> str:
     code = opaque()
     tx.execute(
         "INSERT INTO ekool_auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, code_challenge,"
         " code_challenge_method, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (digest(code), client_id, user_id, redirect_uri, json.dumps(scopes), code_challenge, code_challenge_method,
-         now + TTL_SECONDS),
+         expires_at),
     )
     return code
 

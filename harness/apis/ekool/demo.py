@@ -15,10 +15,13 @@ from urllib.parse import urlencode
 import yaml
 
 from harness import contract
+from harness.plugins import SeedData
 from harness.runtime import Context
+from harness.userdata import seed_data
 
 DEMO_DIR: Path = contract.fixture_dir() / "ekool" / "demo"
 _PBKDF2_ROUNDS = 60_000
+PUBLIC = ""  # the secret hash of a public client
 
 DDL = """
 CREATE TABLE IF NOT EXISTS ekool_clients (
@@ -48,8 +51,13 @@ class Client:
     redirect_uris: tuple[str, ...]
     scopes: tuple[str, ...]
 
+    @property
+    def public(self) -> bool:
+        """Passport's `! confidential()`: a client without a secret (PKCE only)."""
+        return self.secret_hash == PUBLIC
+
     def secret_matches(self, secret: str) -> bool:
-        return hmac.compare_digest(self.secret_hash, digest(secret))
+        return not self.public and hmac.compare_digest(self.secret_hash, digest(secret))
 
 
 @dataclass(frozen=True)
@@ -94,24 +102,45 @@ def password_matches(stored: str, password: str) -> bool:
     return hmac.compare_digest(stored, hash_password(password, bytes.fromhex(salt)))
 
 
+def _demo_people(directory: Path = DEMO_DIR) -> dict[str, Any]:
+    return yaml.safe_load((directory / "users.yaml").read_text(encoding="utf-8"))
+
+
+def load_demo_schools(directory: Path = DEMO_DIR) -> list[dict[str, Any]]:
+    return list(_demo_people(directory)["schools"])
+
+
 def load_demo(directory: Path = DEMO_DIR) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The demo clients and users as written in the YAML files, schools resolved into each user."""
     clients = yaml.safe_load((directory / "clients.yaml").read_text(encoding="utf-8"))["clients"]
-    people = yaml.safe_load((directory / "users.yaml").read_text(encoding="utf-8"))
+    people = _demo_people(directory)
     schools = {school["id"]: school for school in people["schools"]}
     users = [{**user, "schools": [schools[school_id] for school_id in user["schools"]]} for user in people["users"]]
     return clients, users
 
 
-def seed(tx: sqlite3.Connection) -> None:
-    """Forget every eKool client, user, code and token, then load the demo data."""
+def starting_data(data: SeedData) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The clients and users `seed` loads: the demo's unless left out, a configured entry replacing the demo
+    entry with its client id or username (`harness.apis.ekool.config` has checked and completed them)."""
+    clients, users = load_demo() if data.include_demo else ([], [])
+    configured_clients = data.entries.get("clients", [])
+    configured_users = data.entries.get("users", [])
+    client_ids = {client["id"] for client in configured_clients}
+    usernames = {user["username"] for user in configured_users}
+    return ([c for c in clients if c["id"] not in client_ids] + list(configured_clients),
+            [u for u in users if u["username"] not in usernames] + list(configured_users))
+
+
+def seed(tx: sqlite3.Connection, data: SeedData) -> None:
+    """Forget every eKool client, user, code and token, then load the starting data. A public client (Passport's:
+    no secret) is stored with an empty secret hash."""
     for table in TABLES:
         tx.execute(f"DELETE FROM {table}")
-    clients, users = load_demo()
+    clients, users = starting_data(data)
     tx.executemany(
         "INSERT INTO ekool_clients (id, name, secret_hash, redirect_uris, scopes) VALUES (?, ?, ?, ?, ?)",
-        [(c["id"], c["name"], digest(c["secret"]), json.dumps(c["redirect_uris"]), json.dumps(c["scopes"]))
-         for c in clients],
+        [(c["id"], c["name"], digest(c["secret"]) if c.get("secret") else PUBLIC,
+          json.dumps(c["redirect_uris"]), json.dumps(c["scopes"])) for c in clients],
     )
     rows = []
     for user in users:
@@ -147,20 +176,38 @@ def authenticate(ctx: Context, username: str, password: str) -> User | None:
     return _user(row)
 
 
+def _seed_data(ctx: Context) -> SeedData:
+    from harness.apis.ekool import PLUGIN
+
+    return seed_data(ctx.settings, PLUGIN)
+
+
 def links(ctx: Context) -> list[tuple[str, str]]:
-    """Landing-page links: the login page for each demo client (all of its scopes)."""
-    clients, _ = load_demo()
+    """Landing-page links: the login page for each confidential client (all of its scopes; a public client's
+    needs a PKCE challenge of the app's own)."""
+    clients, _ = starting_data(_seed_data(ctx))
     return [(f"log in with {c['name']}", "/oauth/authorize?" + urlencode({
         "response_type": "code", "client_id": c["id"], "redirect_uri": c["redirect_uris"][0],
-        "scope": " ".join(c["scopes"]), "state": "demo"})) for c in clients]
+        "scope": " ".join(c["scopes"]), "state": "demo"})) for c in clients if c.get("secret")]
 
 
 def banner(ctx: Context) -> list[str]:
-    clients, users = load_demo()
-    lines = [f"client {c['id']} / {c['secret']}  scopes: {' '.join(c['scopes'])}" for c in clients]
+    data = _seed_data(ctx)
+    clients, users = starting_data(data)
+    configured = data.entries
+    own_clients = {c["id"] for c in configured.get("clients", [])}
+    own_users = {u["username"] for u in configured.get("users", [])}
+    lines = []
+    for c in clients:
+        if not c.get("secret"):
+            secret = "public: PKCE only"
+        else:
+            secret = f"secret from {ctx.settings.config_file}" if c["id"] in own_clients else c["secret"]
+        lines.append(f"client {c['id']} / {secret}  scopes: {' '.join(c['scopes'])}")
     lines.append("redirect URIs: " + ", ".join(dict.fromkeys(u for c in clients for u in c["redirect_uris"]))
                  + "  (any port on 127.0.0.1)")
-    lines.append("users: " + ", ".join(f"{u['username']} / {u['password']}" for u in users))
+    lines.append("users: " + ", ".join(u["username"] + ("" if u["username"] in own_users else f" / {u['password']}")
+                                       for u in users))
     lines.append(f"login: {ctx.settings.base_url}/oauth/authorize?response_type=code&client_id=…&redirect_uri=…")
     auto = ctx.settings.auto_login
     if auto:

@@ -39,7 +39,7 @@ def grant(ctx: Context, form: Mapping[str, str], headers: Mapping[str, str]) -> 
         raise oauth_errors.unsupported_grant_type()
     # One write transaction: a code or refresh token is checked and spent atomically across workers.
     with ctx.store.transaction() as tx:
-        client = clients.authenticate(ctx, form, headers, form.get("redirect_uri"))
+        client = clients.authenticate(ctx, form, headers, form.get("redirect_uri"), grant_type)
         if grant_type == "authorization_code":
             return _exchange_code(ctx, tx, client, form)
         return _refresh(ctx, tx, client, form)

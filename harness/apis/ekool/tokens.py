@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 
 from harness.apis.ekool import ACCESS_KID as ACCESS_KID  # re-exported
+from harness.apis.ekool import PLUGIN
 from harness.apis.ekool.codes import opaque
 from harness.apis.ekool.demo import digest
 from harness.runtime import Context
@@ -53,7 +54,8 @@ def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], 
 def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:
     """Store and return a new access/refresh pair as the token endpoint's body (league's key order)."""
     now = ctx.clock.now()
-    expires_at = now + ctx.settings.ekool_access_ttl
+    access_ttl = PLUGIN.lifetime(ctx.settings, "ekool_access")
+    expires_at = now + access_ttl
     jti = secrets.token_hex(40)
     refresh = opaque()
     scopes_json = json.dumps(scopes)
@@ -62,9 +64,9 @@ def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: in
     tx.execute(
         "INSERT INTO ekool_refresh_tokens (token_hash, access_jti, client_id, user_id, scopes, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (digest(refresh), jti, client_id, user_id, scopes_json, now + ctx.settings.ekool_refresh_ttl),
+        (digest(refresh), jti, client_id, user_id, scopes_json, now + PLUGIN.lifetime(ctx.settings, "ekool_refresh")),
     )
-    return {"token_type": "Bearer", "expires_in": ctx.settings.ekool_access_ttl,
+    return {"token_type": "Bearer", "expires_in": round(access_ttl),
             "access_token": access_token(ctx, client_id, user_id, scopes, jti, expires_at), "refresh_token": refresh}
 
 

@@ -21,6 +21,10 @@ PLUGIN = ApiPlugin(
     owns=lazy("harness.apis.sunbird.errors:owns"),
     ddl=lazy("harness.apis.sunbird.demo:ddl"),
     seed=lazy("harness.apis.sunbird.demo:seed"),
+    config_schema=lazy("harness.apis.sunbird.config:config_schema"),
+    parse_config=lazy("harness.apis.sunbird.config:parse_config"),
+    # the realm stand-in's tokens (Keycloak's defaults: 5 minutes, a 30-minute SSO session)
+    lifetimes={"sunbird_realm_access": 300, "sunbird_realm_refresh": 1800},
     key_ids=lazy("harness.apis.sunbird.demo:key_ids"),
     operation_layer=lazy("harness.apis.sunbird.gateway:operation_layer"),
     error_response=lazy("harness.apis.sunbird.errors:error_response"),

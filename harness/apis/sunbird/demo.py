@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 from harness import contract
+from harness.plugins import SeedData
+from harness.userdata import seed_data
 
 DEMO_DIR: Path = contract.fixture_dir() / "sunbird" / "demo"
 
@@ -96,17 +98,48 @@ def realm() -> DemoRealm:
     )
 
 
-def key_ids() -> tuple[str, ...]:
+@dataclass(frozen=True)
+class StartingData:
+    consumers: tuple[DemoConsumer, ...]
+    realm_users: tuple[dict[str, Any], ...]
+    realm_clients: tuple[str, ...]
+
+
+def starting_data(data: SeedData) -> StartingData:
+    """The demo data unless left out, with the config's entries (`harness.apis.sunbird.config` has checked
+    them): a consumer by name takes the groups and signing keys given, a credential by key replaces the demo's,
+    a realm user by username."""
+    merged = {c.name: c for c in consumers()} if data.include_demo else {}
+    for entry in data.entries.get("consumers", []):
+        old = merged.get(entry["name"], DemoConsumer(entry["name"], (), (), ()))
+        merged[entry["name"]] = DemoConsumer(
+            old.name, old.groups if entry["groups"] is None else tuple(entry["groups"]), old.credentials,
+            old.signing_keys if entry["signing_keys"] is None else tuple(entry["signing_keys"]))
+    configured = data.entries.get("credentials", [])
+    replaced = {c["key"] for c in configured}
+    for name, consumer in merged.items():
+        own = tuple((c["key"], c["secret"]) for c in configured if c["consumer"] == name)
+        kept = tuple(pair for pair in consumer.credentials if pair[0] not in replaced)
+        merged[name] = DemoConsumer(name, consumer.groups, kept + own, consumer.signing_keys)
+    demo_realm = realm()
+    users = {u["username"]: u for u in demo_realm.users} if data.include_demo else {}
+    users.update({u["username"]: u for u in data.entries.get("realm_users", [])})
+    clients = (demo_realm.clients if data.include_demo else ()) + tuple(data.entries.get("realm_clients", []))
+    return StartingData(tuple(merged.values()), tuple(users.values()), tuple(dict.fromkeys(clients)))
+
+
+def key_ids(data: SeedData) -> tuple[str, ...]:
     """Every RSA key the Sunbird behaviour signs with: v2 device keys, the realm key, the access-token key."""
-    device = [kid for consumer in consumers() for kid in consumer.signing_keys]
+    device = [kid for consumer in starting_data(data).consumers for kid in consumer.signing_keys]
     return (*device, realm().signing_key, realm().access_token_key)
 
 
-def seed(tx: sqlite3.Connection) -> None:
-    """Replace every Sunbird row with the demo data (registered credentials and sessions are dropped)."""
+def seed(tx: sqlite3.Connection, data: SeedData) -> None:
+    """Replace every Sunbird row with the starting data (registered credentials and sessions are dropped)."""
     for table in TABLES:
         tx.execute(f"DELETE FROM {table}")  # fixed names, not input
-    for consumer in consumers():
+    start = starting_data(data)
+    for consumer in start.consumers:
         tx.execute("INSERT INTO sunbird_consumers (name, groups) VALUES (?, ?)",
                    (consumer.name, json.dumps(list(consumer.groups))))
         tx.executemany(
@@ -117,13 +150,12 @@ def seed(tx: sqlite3.Connection) -> None:
             "INSERT INTO sunbird_credentials (key, consumer, algorithm, secret, demo) VALUES (?, ?, 'RS256', NULL, 1)",
             [(kid, consumer.name) for kid in consumer.signing_keys],
         )
-    demo_realm = realm()
-    tx.executemany("INSERT INTO sunbird_realm_clients (client_id) VALUES (?)", [(c,) for c in demo_realm.clients])
+    tx.executemany("INSERT INTO sunbird_realm_clients (client_id) VALUES (?)", [(c,) for c in start.realm_clients])
     tx.executemany(
         "INSERT INTO sunbird_realm_users (username, password, user_id, realm_roles, account_roles) "
         "VALUES (?, ?, ?, ?, ?)",
         [(u["username"], u["password"], u["id"], json.dumps(u["realm_roles"]), json.dumps(u["account_roles"]))
-         for u in demo_realm.users],
+         for u in start.realm_users],
     )
 
 
@@ -131,13 +163,21 @@ def ddl() -> str:
     return DDL
 
 
-def banner(ctx: Any = None) -> list[str]:
-    """The demo credentials, for `harness serve` and the landing page (demo secrets only)."""
+def banner(ctx: Any) -> list[str]:
+    """The credentials, for `harness serve` and the landing page (demo secrets only: a config file's are its own)."""
+    from harness.apis.sunbird import PLUGIN
+
+    data = seed_data(ctx.settings, PLUGIN)
+    start = starting_data(data)
+    own_keys = {c["key"] for c in data.entries.get("credentials", [])}
+    own_users = {u["username"] for u in data.entries.get("realm_users", [])}
     lines = ["gateway credentials (Bearer: harness token generate --key KEY --secret SECRET):"]
-    for consumer in consumers():
+    for consumer in start.consumers:
         for key, secret in consumer.credentials:
-            lines.append(f"  {consumer.name:<13} key {key:<18} secret {secret:<21} groups {', '.join(consumer.groups)}")
-    users = ", ".join(f"{u['username']} / {u['password']}" for u in realm().users)
-    lines.append(f"realm user {users} (client {', '.join(realm().clients)}): "
+            shown = f"from {ctx.settings.config_file}" if key in own_keys else secret
+            lines.append(f"  {consumer.name:<13} key {key:<18} secret {shown:<21} groups {', '.join(consumer.groups)}")
+    users = ", ".join(u["username"] + ("" if u["username"] in own_users else f" / {u['password']}")
+                      for u in start.realm_users)
+    lines.append(f"realm user {users} (client {', '.join(start.realm_clients)}): "
                  "POST /auth/realms/sunbird/protocol/openid-connect/token")
     return lines

@@ -19,12 +19,11 @@ import jwt
 from connexion.context import scope as request_scope
 from starlette.datastructures import URL
 
+from harness.apis.sunbird import PLUGIN
 from harness.apis.sunbird.demo import realm
 from harness.crypto.tokens import sign_rs256
 from harness.runtime import Context, current
 
-ACCESS_TTL = 300
-REFRESH_TTL = 1800
 OFFLINE_SCOPE = "offline_access"
 
 Answer = tuple[dict[str, Any], int]
@@ -96,6 +95,8 @@ def _refresh_grant(ctx: Context, body: dict[str, Any], client_id: str) -> Answer
 
 def _tokens(ctx: Context, user: Any, client_id: str, session: str, offline: bool) -> dict[str, Any]:
     now = int(ctx.clock.now())
+    access_ttl = round(PLUGIN.lifetime(ctx.settings, "sunbird_realm_access"))
+    refresh_ttl = round(PLUGIN.lifetime(ctx.settings, "sunbird_realm_refresh"))
     demo = realm()
     common = {
         "iss": issuer(),
@@ -106,17 +107,17 @@ def _tokens(ctx: Context, user: Any, client_id: str, session: str, offline: bool
         "realm_access": {"roles": json.loads(user["realm_roles"])},
         "resource_access": {"account": {"roles": json.loads(user["account_roles"])}},
     }
-    access = {"jti": str(uuid.uuid4()), "exp": now + ACCESS_TTL, "nbf": 0, "iat": now, **common, "typ": "Bearer",
+    access = {"jti": str(uuid.uuid4()), "exp": now + access_ttl, "nbf": 0, "iat": now, **common, "typ": "Bearer",
               "azp": client_id, "auth_time": now, "session_state": session, **roles,
               "scope": "offline_access" if offline else "profile", "preferred_username": user["username"]}
-    refresh = {"jti": str(uuid.uuid4()), "exp": 0 if offline else now + REFRESH_TTL, "nbf": 0, "iat": now, **common,
+    refresh = {"jti": str(uuid.uuid4()), "exp": 0 if offline else now + refresh_ttl, "nbf": 0, "iat": now, **common,
                "typ": "Offline" if offline else "Refresh", "azp": client_id, "auth_time": 0,
                "session_state": session, **roles}
     headers = {"kid": demo.signing_key, "typ": "JWT"}
     return {
         "access_token": sign_rs256(access, ctx.keys, demo.signing_key, headers=headers),
-        "expires_in": ACCESS_TTL,
-        "refresh_expires_in": 0 if offline else REFRESH_TTL,
+        "expires_in": access_ttl,
+        "refresh_expires_in": 0 if offline else refresh_ttl,
         "refresh_token": sign_rs256(refresh, ctx.keys, demo.signing_key, headers=headers),
         "token_type": "Bearer",
         "not-before-policy": 0,

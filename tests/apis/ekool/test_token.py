@@ -278,7 +278,7 @@ def test_access_token_lifetime_is_configurable(make_app):
 
     from .conftest import Flow
 
-    with TestClient(make_app(ekool_access_ttl=60), base_url="http://127.0.0.1:8000") as http:
+    with TestClient(make_app(lifetimes={"ekool_access": 60}), base_url="http://127.0.0.1:8000") as http:
         tokens = Flow(http).tokens()
     claims = jwt_parts(tokens["access_token"])[1]
     assert tokens["expires_in"] == 60 and 59 < claims["exp"] - claims["iat"] <= 60
