@@ -47,6 +47,22 @@ def make_app(state_dir: Path) -> Callable[..., HarnessApp]:
 
 
 @pytest.fixture
+def configured_app(state_dir: Path, tmp_path: Path) -> Callable[..., HarnessApp]:
+    """Build the app with a `harness serve --config` file of the given text (responses validated)."""
+    from harness.plugins import load_plugins
+    from harness.userdata import load_data_config
+
+    def build(text: str, **overrides: Any) -> HarnessApp:
+        path = tmp_path / "harness.toml"
+        path.write_text(text, encoding="utf-8")
+        overrides.setdefault("validate_responses", True)
+        settings = Settings(state_dir=state_dir, **overrides)
+        return create_app(load_data_config(path, load_plugins()).applied_to(settings))
+
+    return build
+
+
+@pytest.fixture
 def app(make_app: Callable[..., HarnessApp]) -> HarnessApp:
     return make_app()
 

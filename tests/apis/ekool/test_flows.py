@@ -28,14 +28,14 @@ from .conftest import (
 )
 
 
-def log_in_and_approve(authorize_url: str, username: str = "mari") -> str:
+def log_in_and_approve(authorize_url: str, username: str = "mari", password: str | None = None) -> str:
     """The user's browser: log in, approve, and return where the server sends it back (not followed)."""
     with requests.Session() as browser:
         page = browser.get(authorize_url)  # a guest: 302 to the login page, followed as a browser does
         assert page.status_code == 200 and page.url.endswith("/login"), page.text
         login = read_form(page.text)
         consent = browser.post(urljoin(page.url, login.action),
-                               data={**login.fields, "username": username, "password": username})
+                               data={**login.fields, "username": username, "password": password or username})
         assert consent.status_code == 200 and "Authorization request" in consent.text, consent.text
         form = read_form(consent.text)
         back = browser.post(urljoin(consent.url, form.action), data={**form.fields, "decision": "approve"},
