@@ -12,6 +12,17 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from harness import contract, durations
+from harness.admin_scenarios import (
+    clear_refresh_failures,
+    fail_refreshes,
+    fails_refresh,
+    list_refresh_failures,
+    retire_keys,
+    revoke_tokens,
+    revokes,
+    rotate_keys,
+    rotates,
+)
 from harness.specs import HTTP_METHODS, operation_ids, resolve_refs, served_spec
 from harness.userdata import seed_data
 
@@ -42,11 +53,18 @@ def _admin_file() -> dict[str, Any]:
 
 
 def admin_spec(plugins: Iterable[ApiPlugin] = ()) -> dict[str, Any]:
-    """The admin contract, with the operation ids a fault may name: those of `plugins`' served specs."""
+    """The admin contract, with the operation ids a fault may name (those of `plugins`' served specs) and the APIs
+    each scenario may name (the plugins that offer it)."""
     spec = copy.deepcopy(_admin_file())
+    plugins = list(plugins)
+    schemas = spec["components"]["schemas"]
     ids = sorted({op_id for plugin in plugins for op_id in operation_ids(served_spec(plugin.name))})
     if ids:
-        spec["components"]["schemas"]["Fault"]["properties"]["operation"]["enum"] = ids
+        schemas["Fault"]["properties"]["operation"]["enum"] = ids
+    for schema, offers in (("Revocation", revokes), ("ApiChoice", rotates), ("RefreshFailure", fails_refresh)):
+        names = [plugin.name for plugin in plugins if offers(plugin)]
+        if names:
+            schemas[schema]["properties"]["api"]["enum"] = names
     return spec
 
 
@@ -85,13 +103,14 @@ def get_health(request: Request, ctx: Context, plugins: list[ApiPlugin], body: A
 
 def reset(ctx: Context, plugins: list[ApiPlugin]) -> None:
     """Bring back exactly the starting data of every API (the demo data and the `--config` file's), real time,
-    no faults and an empty journal (keys kept)."""
+    no faults or refresh failures and an empty journal (keys kept)."""
     with ctx.store.transaction() as tx:
         for plugin in plugins:
             plugin.seed(tx, seed_data(ctx.settings, plugin))
     ctx.clock.reset()
     ctx.journal.clear()
     ctx.faults.clear()
+    ctx.triggers.clear()
 
 
 async def reset_state(request: Request, ctx: Context, plugins: list[ApiPlugin], body: Any) -> Response:
@@ -153,10 +172,13 @@ def clear_faults(request: Request, ctx: Context, plugins: list[ApiPlugin], body:
     return _json({"cleared": ctx.faults.clear()})
 
 
-HANDLERS: dict[str, Handler] = {"getHealth": get_health, "resetState": reset_state, "getClock": get_clock,
-                                "moveClock": move_clock, "resetClock": reset_clock, "listRequests": list_requests,
-                                "clearRequests": clear_requests, "listFaults": list_faults, "armFault": arm_fault,
-                                "clearFaults": clear_faults}
+HANDLERS: dict[str, Handler] = {
+    "getHealth": get_health, "resetState": reset_state, "getClock": get_clock, "moveClock": move_clock,
+    "resetClock": reset_clock, "listRequests": list_requests, "clearRequests": clear_requests,
+    "listFaults": list_faults, "armFault": arm_fault, "clearFaults": clear_faults, "revokeTokens": revoke_tokens,
+    "rotateKeys": rotate_keys, "retireKeys": retire_keys, "listRefreshFailures": list_refresh_failures,
+    "failRefreshes": fail_refreshes, "clearRefreshFailures": clear_refresh_failures,
+}
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -204,6 +226,8 @@ async def _read_input(request: Request, operation: dict[str, Any], spec: dict[st
         return _read_query(request, operation)
     raw = await request.body()
     if not raw.strip():
+        if not request_body.get("required"):
+            return {}
         raise AdminError("the request needs a JSON body")
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise AdminError("the body must be application/json")

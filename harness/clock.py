@@ -19,6 +19,7 @@ import mmap
 import os
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 _LAYOUT = struct.Struct("<Qd")  # sequence number (odd while a write is in progress), offset in seconds
@@ -61,15 +62,28 @@ class SharedNumber:
             os.close(fd)
 
     def set(self, value: float) -> None:
+        self._write(lambda old: value)
+
+    def add(self, amount: float) -> float:
+        """Add `amount`, atomically across processes (a clock move, a version number); the new value."""
+        return self._write(lambda old: old + amount)
+
+    def increment(self) -> float:
+        """A version number other workers compare: one more."""
+        return self.add(1)
+
+    def _write(self, new: Callable[[float], float]) -> float:
         fd = os.open(self._path, os.O_RDWR)
         try:
             with _locked(fd):
-                sequence = _SEQUENCE.unpack_from(self._map)[0]
+                sequence, old = _LAYOUT.unpack_from(self._map)
+                value = new(old)
                 _SEQUENCE.pack_into(self._map, 0, sequence + 1)  # odd: readers wait
                 _OFFSET.pack_into(self._map, _SEQUENCE.size, value)
                 _SEQUENCE.pack_into(self._map, 0, sequence + 2)
         finally:
             os.close(fd)
+        return value
 
 
 @contextlib.contextmanager
@@ -90,6 +104,10 @@ class _LocalOffset:
 
     def set(self, value: float) -> None:
         self._offset = value
+
+    def add(self, amount: float) -> float:
+        self._offset += amount
+        return self._offset
 
 
 class Clock:
@@ -112,7 +130,7 @@ class Clock:
         return time.time() + self._store.get()
 
     def advance(self, seconds: float) -> None:
-        self._store.set(self._store.get() + seconds)
+        self._store.add(seconds)
 
     def set_to(self, timestamp: float) -> None:
         """Make `now()` return `timestamp` at this instant (and go on from there)."""

@@ -62,7 +62,7 @@ class Faults:
         return self._armed
 
     def _changed(self) -> None:
-        self._version.set(self._version.get() + 1)
+        self._version.increment()
 
     def arm(self, spec: dict[str, Any]) -> dict[str, Any]:
         with self.store.transaction() as tx:

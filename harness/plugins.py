@@ -69,6 +69,14 @@ class ApiPlugin:
     operation_layer: Callable[[ASGIApp, Context], ASGIApp] | None = None
     # Turn a connexion/starlette error on one of this API's paths into its native error body.
     error_response: Callable[[Request, Exception], Response | Awaitable[Response]] | None = None
+    # The admin API's OAuth scenarios (`openapi/admin.yaml`), where the API has tokens of its own.
+    # Revoke every token of a user (username) or client (client id), inside an open transaction: (ctx, tx, user,
+    # client) -> how many of each kind.
+    revoke_tokens: Callable[[Context, Any, str | None, str | None], dict[str, int]] | None = None
+    # The names of the signing keys `/__harness/keys/rotate` rotates (`harness.crypto.keys.KeyRing.rotate`).
+    rotating_keys: Callable[[], tuple[str, ...]] = lambda: ()
+    # Its refresh grant honours `/__harness/refresh-failures` (`harness.triggers.REFRESH_FAILURE`).
+    fails_refresh: bool = False
     # Lines for the `harness serve` banner (demo credentials, URLs).
     banner: Callable[[Context], list[str]] = lambda ctx: []
     # (label, href) links for the landing page, e.g. the login page with the demo client.

@@ -16,6 +16,7 @@ from harness.faults import Faults
 from harness.journal import JournalStore
 from harness.settings import Settings
 from harness.store import Store
+from harness.triggers import Triggers
 
 SCOPE_KEY = "harness.context"
 
@@ -28,10 +29,12 @@ class Context:
     clock: Clock = field(default_factory=Clock)
     journal: JournalStore = field(init=False)
     faults: Faults = field(init=False)
+    triggers: Triggers = field(init=False)
 
     def __post_init__(self) -> None:
         self.journal = JournalStore(self.store)
         self.faults = Faults(self.store, self.store.state_dir)
+        self.triggers = Triggers(self.store, self.store.state_dir)
 
 
 _scope_var: ContextVar[dict[str, Any]] | None = None

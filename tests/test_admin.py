@@ -136,7 +136,11 @@ def test_the_admin_api_is_published_and_has_a_swagger_ui(client):
     assert published["servers"][0]["url"] == "http://mock.test:9999/__harness"
     assert {op["operationId"] for item in published["paths"].values() for op in item.values()} == {
         "getHealth", "resetState", "getClock", "moveClock", "resetClock", "listRequests", "clearRequests",
-        "listFaults", "armFault", "clearFaults"}
+        "listFaults", "armFault", "clearFaults", "revokeTokens", "rotateKeys", "retireKeys", "listRefreshFailures",
+        "failRefreshes", "clearRefreshFailures"}
+    schemas = published["components"]["schemas"]
+    for name in ("Revocation", "ApiChoice", "RefreshFailure"):  # the plugins that offer the scenario
+        assert schemas[name]["properties"]["api"]["enum"] == ["sunbird", "ekool"]
     ui = client.get("/__harness/ui/")
     assert ui.status_code == 200 and "/__harness/openapi.json" in ui.text
 

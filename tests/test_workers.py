@@ -345,3 +345,30 @@ def test_a_fault_armed_at_one_worker_fires_once_at_either(pair: tuple[Pinned, Pi
         assert [e["status"] for e in entries] == [401, 401, 503]
     finally:
         first.client.delete("/__harness/faults")
+
+
+def test_a_refresh_failure_armed_at_one_worker_fails_one_refresh_at_either(pair: tuple[Pinned, Pinned]) -> None:
+    first, second = pair
+    pairs = [first.tokens.ekool_tokens("mari") for _ in range(2)]
+    assert first.post("/__harness/refresh-failures", json={"api": "ekool"}).status_code == 201
+    try:
+        failed = rotate(second, pairs[0]["refresh_token"])
+        assert (failed.status_code, failed.json()["error"]) == (400, "invalid_grant")
+        assert hint(rotate(first, pairs[0]["refresh_token"])) == (401, "Token has been revoked")
+        assert rotate(first, pairs[1]["refresh_token"]).status_code == 200
+        assert second.get("/__harness/refresh-failures").json() == {"armed": {}}
+    finally:
+        first.client.delete("/__harness/refresh-failures")
+
+
+def test_a_key_rotated_at_one_worker_signs_and_retires_at_the_other(pair: tuple[Pinned, Pinned]) -> None:
+    first, second = pair
+    old = first.tokens.ekool_tokens("mari")["access_token"]
+    second.get("/.well-known/jwks.json")  # cached there before the rotation
+    current = first.post("/__harness/keys/rotate", json={"api": "ekool"}).json()["keys"][0]["current"]
+    assert current in [key["kid"] for key in second.get("/.well-known/jwks.json").json()["keys"]]
+    new = second.tokens.ekool_tokens("juhan")["access_token"]
+    assert resource(first, new).status_code == 200 and resource(second, old).status_code == 200
+    first.post("/__harness/keys/retire", json={"api": "ekool"})
+    assert hint(resource(second, old)) == (401, "Access token could not be verified")
+    assert resource(second, new).status_code == 200

@@ -1,6 +1,10 @@
 """RSA signing keys: generated once per state directory, loaded once per process, published as a JWKS.
 
 Private keys are never logged or served; only the public halves leave this module via `jwks()`.
+
+A key is named by its kid. `rotate(name)` gives a name a new generation (kid `<name>.<n>`) that signs from then
+on while the older ones still verify and stay published; `retire(name)` drops every generation but the current.
+Every worker sees a rotation at its next request (a version number in a memory-mapped file of the state dir).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from harness.clock import SharedNumber
 from harness.crypto.memo import VerifiedMemo
 from harness.store import Store
 
@@ -24,6 +29,20 @@ CREATE TABLE IF NOT EXISTS signing_keys (
     created_at REAL NOT NULL DEFAULT (julianday('now'))
 )
 """
+# A rotated key name: the kid that signs now, and the last generation number (kids are `<name>.<n>`, never reused).
+_GENERATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS signing_key_generations (
+    name TEXT PRIMARY KEY, current TEXT NOT NULL, serial INTEGER NOT NULL)
+"""
+VERSION_FILE = "keys.bin"
+
+
+def _generation(name: str, kid: str) -> int | None:
+    """1 for the name's own kid, n for `<name>.<n>`, None for another name's kid."""
+    if kid == name:
+        return 1
+    prefix, _, serial = kid.rpartition(".")
+    return int(serial) if prefix == name and serial.isdigit() else None
 
 
 def _new_private_pem() -> str:
@@ -40,16 +59,81 @@ class KeyRing:
         self._public: dict[str, rsa.RSAPublicKey] = {}
         self._lock = threading.Lock()
         self._jwks: dict[str, Any] | None = None
-        # tokens already verified against this ring's keys (keys never change for a state directory)
-        self.verified = VerifiedMemo()
+        self._verified = VerifiedMemo()
         with store.transaction() as tx:
             tx.execute(_DDL)
+            tx.execute(_GENERATIONS_DDL)
+        self._version = SharedNumber(store.state_dir / VERSION_FILE)
+        self._seen = -1.0
+        self._current: dict[str, str] = {}
+        self._generations: dict[str, list[str]] = {}
+
+    def _fresh(self) -> None:
+        """Forget what another worker's rotation or retirement made stale."""
+        version = self._version.get()
+        if version != self._seen:
+            self._current = {row["name"]: row["current"] for row in
+                             self._store.query("SELECT name, current FROM signing_key_generations")}
+            self._generations = {}
+            self._jwks = None
+            self._verified.clear()
+            self._seen = version
+
+    @property
+    def verified(self) -> VerifiedMemo:
+        """Tokens already verified against this ring's keys; emptied when any worker rotates or retires one."""
+        self._fresh()
+        return self._verified
+
+    def _changed(self) -> None:
+        self._version.increment()
+        self._seen = -1.0
+
+    def current(self, name: str) -> str:
+        """The kid that signs for `name` now."""
+        self._fresh()
+        return self._current.get(name, name)
+
+    def generations(self, name: str) -> list[str]:
+        """Every kid of `name` that still verifies, the current one first."""
+        self._fresh()
+        found = self._generations.get(name)
+        if found is None:
+            current = self._current.get(name, name)
+            serials = {kid: _generation(name, kid) for kid in self.kids()}
+            older = sorted((kid for kid, n in serials.items() if n is not None and kid != current),
+                           key=lambda kid: -(serials[kid] or 0))
+            found = self._generations[name] = [current, *older]
+        return found
+
+    def rotate(self, name: str) -> str:
+        """A new generation of `name` signs from now on; the older ones still verify. Returns its kid."""
+        pem = _new_private_pem()
+        with self._store.transaction() as tx:
+            row = tx.execute("SELECT serial FROM signing_key_generations WHERE name = ?", (name,)).fetchone()
+            serial = (row["serial"] if row else 1) + 1
+            kid = f"{name}.{serial}"
+            tx.execute("INSERT INTO signing_keys (kid, private_pem) VALUES (?, ?)", (kid, pem))
+            tx.execute("INSERT OR REPLACE INTO signing_key_generations (name, current, serial) VALUES (?, ?, ?)",
+                       (name, kid, serial))
+        self._changed()
+        return kid
+
+    def retire(self, name: str) -> list[str]:
+        """Drop every generation of `name` but the current one: tokens they signed no longer verify."""
+        old = self.generations(name)[1:]
+        with self._store.transaction() as tx:
+            tx.executemany("DELETE FROM signing_keys WHERE kid = ?", [(kid,) for kid in old])
+        if old:
+            self._changed()
+        return old
 
     def ensure(self, kids: Iterable[str]) -> None:
         """Make sure a key exists for every kid (generated outside the write lock, first writer wins)."""
         wanted = list(dict.fromkeys(kids))
         have = {row["kid"] for row in self._store.query("SELECT kid FROM signing_keys")}
-        missing = [kid for kid in wanted if kid not in have]
+        rotated = {row["name"] for row in self._store.query("SELECT name FROM signing_key_generations")}
+        missing = [kid for kid in wanted if kid not in have and kid not in rotated]  # a retired first generation
         if not missing:
             return
         pems = {kid: _new_private_pem() for kid in missing}
@@ -96,6 +180,7 @@ class KeyRing:
     def jwks(self, kids: Iterable[str] | None = None) -> dict[str, Any]:
         if kids is not None:
             return {"keys": [self.jwk(kid) for kid in kids]}
+        self._fresh()
         if self._jwks is None:
             self._jwks = {"keys": [self.jwk(kid) for kid in self.kids()]}
         return self._jwks

@@ -30,6 +30,9 @@ PLUGIN = ApiPlugin(
     operation_layer=lazy("harness.apis.ekool.wire:as_league_sees_it"),
     error_response=lazy("harness.apis.ekool.errors:error_response"),
     banner=lazy("harness.apis.ekool.demo:banner"),
+    revoke_tokens=lazy("harness.apis.ekool.scenarios:revoke_tokens"),
+    rotating_keys=lambda: (ACCESS_KID,),
+    fails_refresh=True,
     links=lazy("harness.apis.ekool.demo:links"),
     handlers={
         "authorize": "harness.apis.ekool.authorize:start",

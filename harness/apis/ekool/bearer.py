@@ -73,13 +73,19 @@ def parse(token: str) -> dict[str, Any]:
 
 
 def _verified_claims(ctx: Context, token: str) -> dict[str, Any]:
-    """The signature checked (times are checked against the server's clock by the caller, as pyjwt would)."""
-    try:
-        return jwt.decode(token, ctx.keys.public(ACCESS_KID), algorithms=["RS256"],
-                          options={"require": list(_DATE_CLAIMS), "verify_aud": False, "verify_exp": False,
-                                   "verify_nbf": False, "verify_iat": False})
-    except jwt.PyJWTError as exc:
-        raise BearerRejected(NOT_VERIFIED) from exc
+    """The signature checked (times are checked against the server's clock by the caller, as pyjwt would)
+    against each generation of the access key, the current one first: league's tokens name no key, and after a
+    rotation (`/__harness/keys/rotate`) the older keys verify until they are retired."""
+    for kid in ctx.keys.generations(ACCESS_KID):
+        try:
+            return jwt.decode(token, ctx.keys.public(kid), algorithms=["RS256"],
+                              options={"require": list(_DATE_CLAIMS), "verify_aud": False, "verify_exp": False,
+                                       "verify_nbf": False, "verify_iat": False})
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.PyJWTError as exc:
+            raise BearerRejected(NOT_VERIFIED) from exc
+    raise BearerRejected(NOT_VERIFIED)
 
 
 def check(ctx: Context, token: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from connexion import request
 from starlette.responses import JSONResponse, Response
 
-from harness.apis.ekool import clients, codes, oauth_errors, scopes, tokens
+from harness.apis.ekool import clients, codes, oauth_errors, scenarios, scopes, tokens
 from harness.apis.ekool.demo import Client
 from harness.runtime import Context, current
 
@@ -42,7 +42,10 @@ def grant(ctx: Context, form: Mapping[str, str], headers: Mapping[str, str]) -> 
         client = clients.authenticate(ctx, form, headers, form.get("redirect_uri"), grant_type)
         if grant_type == "authorization_code":
             return _exchange_code(ctx, tx, client, form)
-        return _refresh(ctx, tx, client, form)
+        failure = scenarios.injected_refresh_failure(ctx, tx, form)
+        if failure is None:
+            return _refresh(ctx, tx, client, form)
+    raise failure  # after the commit: the failure is used up and the pair revoked
 
 
 def _exchange_code(ctx: Context, tx: sqlite3.Connection, client: Client, form: Mapping[str, str]) -> dict[str, Any]:

@@ -47,8 +47,8 @@ def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], 
               "nbf": numeric_date(issued + 1, whole),
               "exp": numeric_date(round(expires_at * 1_000_000), whole), "sub": str(user_id), "scopes": scopes}
     # sort_headers=False keeps league's header order: typ, alg.
-    return jwt.encode(claims, ctx.keys.private(ACCESS_KID), algorithm="RS256", headers={"typ": "JWT", "alg": "RS256"},
-                      sort_headers=False)
+    key = ctx.keys.private(ctx.keys.current(ACCESS_KID))
+    return jwt.encode(claims, key, algorithm="RS256", headers={"typ": "JWT", "alg": "RS256"}, sort_headers=False)
 
 
 def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:

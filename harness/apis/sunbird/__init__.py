@@ -29,6 +29,9 @@ PLUGIN = ApiPlugin(
     operation_layer=lazy("harness.apis.sunbird.gateway:operation_layer"),
     error_response=lazy("harness.apis.sunbird.errors:error_response"),
     banner=lazy("harness.apis.sunbird.demo:banner"),
+    revoke_tokens=lazy("harness.apis.sunbird.scenarios:revoke_tokens"),
+    rotating_keys=lazy("harness.apis.sunbird.demo:rotating_keys"),
+    fails_refresh=True,
     handlers={
         "registerCredentialV1": "harness.apis.sunbird.register:register_v1",
         "registerCredentialV2": "harness.apis.sunbird.register:register_v2",

@@ -134,6 +134,11 @@ def key_ids(data: SeedData) -> tuple[str, ...]:
     return (*device, realm().signing_key, realm().access_token_key)
 
 
+def rotating_keys() -> tuple[str, ...]:
+    """What `/__harness/keys/rotate` rotates: the realm's signing key (its tokens name their kid)."""
+    return (realm().signing_key,)
+
+
 def seed(tx: sqlite3.Connection, data: SeedData) -> None:
     """Replace every Sunbird row with the starting data (registered credentials and sessions are dropped)."""
     for table in TABLES:

@@ -74,8 +74,10 @@ def _refresh_grant(ctx: Context, body: dict[str, Any], client_id: str) -> Answer
     presented = body.get("refresh_token")
     if not presented:
         return _error(400, "invalid_request", "Missing parameter: refresh_token")
-    kid = realm().signing_key
     try:
+        kid = jwt.get_unverified_header(presented).get("kid")
+        if kid not in ctx.keys.generations(realm().signing_key):
+            raise jwt.InvalidTokenError("not a realm key")
         claims = jwt.decode(presented, ctx.keys.public(kid), algorithms=["RS256"], issuer=issuer(),
                             options={"verify_aud": False, "verify_exp": False})
     except jwt.InvalidTokenError:
@@ -113,12 +115,13 @@ def _tokens(ctx: Context, user: Any, client_id: str, session: str, offline: bool
     refresh = {"jti": str(uuid.uuid4()), "exp": 0 if offline else now + refresh_ttl, "nbf": 0, "iat": now, **common,
                "typ": "Offline" if offline else "Refresh", "azp": client_id, "auth_time": 0,
                "session_state": session, **roles}
-    headers = {"kid": demo.signing_key, "typ": "JWT"}
+    kid = ctx.keys.current(demo.signing_key)
+    headers = {"kid": kid, "typ": "JWT"}
     return {
-        "access_token": sign_rs256(access, ctx.keys, demo.signing_key, headers=headers),
+        "access_token": sign_rs256(access, ctx.keys, kid, headers=headers),
         "expires_in": access_ttl,
         "refresh_expires_in": 0 if offline else refresh_ttl,
-        "refresh_token": sign_rs256(refresh, ctx.keys, demo.signing_key, headers=headers),
+        "refresh_token": sign_rs256(refresh, ctx.keys, kid, headers=headers),
         "token_type": "Bearer",
         "not-before-policy": 0,
         "session_state": session,
@@ -127,8 +130,9 @@ def _tokens(ctx: Context, user: Any, client_id: str, session: str, offline: bool
 
 
 def certs() -> dict[str, Any]:
-    """The realm's public signing key."""
-    return current().keys.jwks([realm().signing_key])
+    """The realm's public signing keys (after a rotation, the current one first)."""
+    keys = current().keys
+    return keys.jwks(keys.generations(realm().signing_key))
 
 
 def openid_configuration() -> dict[str, Any]:

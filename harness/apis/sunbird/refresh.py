@@ -13,6 +13,7 @@ import jwt
 from harness.apis.sunbird.demo import realm
 from harness.apis.sunbird.envelope import BAD_REQUEST, INVALID_GRANT, Body, refresh_body, refresh_error
 from harness.apis.sunbird.realm import issuer
+from harness.apis.sunbird.scenarios import refresh_fails
 from harness.crypto.tokens import MalformedToken, sign_rs256, split
 from harness.plugins import on_event_loop
 from harness.runtime import Context, current
@@ -48,9 +49,9 @@ def check_refresh_token(ctx: Context, token: str, realm_url: str, now: float) ->
     if header.get("typ") != "JWT":
         raise InvalidGrant("header typ is not JWT")
     if header.get("alg") == "RS256":
-        if header.get("kid") != realm().signing_key:
+        if header.get("kid") not in ctx.keys.generations(realm().signing_key):
             raise InvalidGrant("kid is not the realm key")
-        key: Any = ctx.keys.public(realm().signing_key)
+        key: Any = ctx.keys.public(header["kid"])
     elif header.get("alg") == "HS256":
         key = ctx.store.secret(REALM_HS256_SECRET)
     else:
@@ -83,6 +84,8 @@ def refresh_token(body: dict[str, Any]) -> tuple[Body, int, dict[str, str]]:
     ctx = current()
     now = ctx.clock.now()
     try:
+        if refresh_fails(ctx):
+            raise InvalidGrant("a failure armed through /__harness/refresh-failures")
         claims, end = check_refresh_token(ctx, presented, issuer(), now)
     except InvalidGrant:
         return (*refresh_error(INVALID_GRANT, INVALID_GRANT), JSON)

@@ -1,0 +1,69 @@
+"""One-shot behaviours the admin API arms and a plugin's own code honours, e.g. "the next 2 refreshes fail"
+(`/__harness/refresh-failures`). Like faults they live in the store, shared by every worker, and a call uses one
+up once whichever worker takes it; unlike faults they fire inside the operation, where the plugin knows what the
+request is (a refresh, not a code exchange, on one endpoint).
+
+Nothing armed costs a memory read: the armed names are re-read only when a version number in a memory-mapped
+file of the state directory changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from harness.clock import SharedNumber
+from harness.store import Store
+
+VERSION_FILE = "triggers.bin"
+DDL = "CREATE TABLE IF NOT EXISTS harness_triggers (name TEXT PRIMARY KEY, remaining INTEGER NOT NULL)"
+REFRESH_FAILURE = "refresh-failure:{api}"
+
+
+class Triggers:
+    def __init__(self, store: Store, state_dir: Path) -> None:
+        self.store = store
+        with store.transaction() as tx:
+            tx.execute(DDL)
+        self._version = SharedNumber(state_dir / VERSION_FILE)
+        self._seen = -1.0
+        self._armed: frozenset[str] = frozenset()
+
+    def _changed(self) -> None:
+        self._version.increment()
+
+    def armed(self) -> dict[str, int]:
+        return {row["name"]: row["remaining"] for row in
+                self.store.query("SELECT name, remaining FROM harness_triggers ORDER BY name")}
+
+    def arm(self, name: str, count: int) -> int:
+        """`count` more calls fire `name`; returns how many are armed now."""
+        with self.store.transaction() as tx:
+            tx.execute("INSERT INTO harness_triggers (name, remaining) VALUES (?, ?) ON CONFLICT (name) "
+                       "DO UPDATE SET remaining = remaining + excluded.remaining", (name, count))
+            remaining = tx.execute("SELECT remaining FROM harness_triggers WHERE name = ?", (name,)).fetchone()[0]
+        self._changed()
+        return int(remaining)
+
+    def take(self, name: str, tx: sqlite3.Connection | None = None) -> bool:
+        """Does this call fire `name`? If so, one is used up (in `tx` when the caller holds a transaction)."""
+        version = self._version.get()
+        if version != self._seen:
+            self._armed = frozenset(self.armed())
+            self._seen = version
+        if name not in self._armed:
+            return False
+        with contextlib.nullcontext(tx) if tx is not None else self.store.transaction() as held:
+            spent = held.execute("UPDATE harness_triggers SET remaining = remaining - 1 WHERE name = ? AND "
+                                 "remaining > 0", (name,)).rowcount
+            gone = held.execute("DELETE FROM harness_triggers WHERE name = ? AND remaining <= 0", (name,)).rowcount
+        if gone or not spent:
+            self._changed()
+            self._seen = -1.0
+        return bool(spent)
+
+    def clear(self) -> int:
+        cleared = self.store.execute("DELETE FROM harness_triggers")
+        self._changed()
+        return cleared
