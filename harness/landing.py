@@ -1,5 +1,5 @@
 """The landing page at `/`: links to each API's Swagger UI, spec, JWKS, login page and demo data, the admin API,
-the request journal, the server's clock and the armed faults."""
+the server's clock, the armed faults and refresh failures, and the latest entries of the request journal."""
 
 from __future__ import annotations
 
@@ -35,10 +35,35 @@ def render_landing(ctx: Context, plugins: list[ApiPlugin]) -> HTMLResponse:
         " · <a href='/__harness/ui/'>admin API</a> · <a href='/__harness/requests'>request journal</a></p>"
         + _clock_line(clock_body(ctx))
         + _faults_line(ctx.faults.listed())
+        + _refresh_failures_line(ctx.triggers.armed())
+        + _journal_section(ctx.journal.read(None, None, None, JOURNAL_ENTRIES))
         + "".join(items)
         + "</body></html>"
     )
     return HTMLResponse(body)
+
+
+JOURNAL_ENTRIES = 10
+
+
+def _refresh_failures_line(armed: dict[str, int]) -> str:
+    if not armed:
+        return ""
+    listed = ", ".join(f"{html.escape(name)}: {count}" for name, count in armed.items())
+    return f"<p id='refresh-failures'>Refreshes set to fail (<a href='/__harness/refresh-failures'>" \
+           f"/__harness/refresh-failures</a>): {listed}</p>"
+
+
+def _journal_section(entries: list[dict[str, Any]]) -> str:
+    link = "<a href='/__harness/requests'>/__harness/requests</a>"
+    if not entries:
+        return f"<p id='journal'>No API requests yet ({link}).</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(entry['method'])}</td><td><code>{html.escape(entry.get('url', entry['path']))}</code>"
+        f"</td><td>{html.escape(entry['operation'] or '')}</td><td>{entry['status'] or 'dropped'}</td></tr>"
+        for entry in entries)
+    return (f"<section id='journal'><p>Latest API requests, newest first ({link}):</p><table>"
+            f"<tr><th>method</th><th>path</th><th>operation</th><th>status</th></tr>{rows}</table></section>")
 
 
 def _clock_line(clock: dict[str, Any]) -> str:

@@ -191,7 +191,9 @@ def _landing(plugins: list[ApiPlugin]):
     from harness.landing import render_landing
 
     async def landing(request: Request) -> Response:
-        return render_landing(runtime_ctx(request), plugins)
+        ctx = runtime_ctx(request)
+        await ctx.journal.settle()  # the exchanges answered so far are listed
+        return render_landing(ctx, plugins)
 
     return landing
 

@@ -144,3 +144,15 @@ def test_landing_page_shows_the_clock_and_the_admin_api(client):
     assert "No faults armed" in page
     client.post("/__harness/faults", json={"operation": "getMyBasic", "status": 503, "count": 2})
     assert "&quot;status&quot;: 503" in client.get("/").text and "2 left" in client.get("/").text
+
+
+def test_landing_page_lists_the_latest_journal_entries_and_refresh_failures(client):
+    assert "No API requests yet" in client.get("/").text
+    client.get("/user/me/basic")
+    client.post("/oauth/token", data={"grant_type": "password"})
+    client.post("/__harness/refresh-failures", json={"api": "ekool", "count": 2})
+    page = client.get("/").text
+    journal = page[page.index("id='journal'"):]
+    assert journal.index("issueToken") < journal.index("getMyBasic"), "newest first"
+    assert "<td>401</td>" in journal and "<td>400</td>" in journal
+    assert "Refreshes set to fail" in page and "ekool: 2" in page

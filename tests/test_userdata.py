@@ -210,3 +210,12 @@ def test_two_workers_serve_the_configured_data_and_lifetimes(tmp_path):
                     "grant_type": "password", "client_id": "android", "username": "learner", "password": "learner"})
                 assert realm.json()["expires_in"] == 120
         assert "secret from" in server.output() and "mysecret" not in server.output()
+
+
+def test_the_readmes_toml_example_loads(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```toml\n")[1:]
+    assert blocks, "the README shows a config file"
+    for block in blocks:
+        config = load_data_config(write(tmp_path, block.split("```")[0]), load_plugins())
+        assert config.api_data["ekool"]["clients"][0]["secret"] is None
