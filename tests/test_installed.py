@@ -183,3 +183,19 @@ def test_a_users_pytest_file_gets_the_plugins_fixtures(installed: Installed) -> 
                  installed.env)
     assert result.returncode == 0, result.stdout[-4000:]
     assert "3 passed" in result.stdout
+
+
+def test_the_installed_tool_prints_and_checks_its_example_config_and_serves_it(installed: Installed,
+                                                                               tmp_path: Path) -> None:
+    example = installed.run("harness", "config", "example")
+    assert example.returncode == 0 and "[[ekool.clients]]" in example.stdout
+    config = installed.empty / "harness.toml"
+    config.write_text(example.stdout, encoding="utf-8")
+    checked = installed.run("harness", "config", "check", str(config))
+    assert checked.returncode == 0, checked.stderr
+    with ProcessServer(tmp_path / "state", 1, None, "--config", str(config), command=[installed.bin("harness")],
+                       cwd=installed.empty, env=installed.env) as live, httpx.Client(base_url=live.url) as http:
+        refused = http.get("/oauth/authorize", params={"response_type": "code", "client_id":
+                           "myspa0000000000000000000000000002", "redirect_uri": "http://localhost:3000/callback"})
+        assert refused.status_code == 400 and refused.json()["hint"] == \
+            "Code challenge must be provided for public clients"
