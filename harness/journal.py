@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from harness.logs import redact_query
+from harness.redaction import redact, redact_header, redacted_body
 from harness.routing import slot_of
 from harness.store import Store
 
@@ -27,52 +27,21 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 CAPACITY = 1000  # entries kept; older ones are dropped
 MAX_BODY = 64 * 1024  # bytes of each body kept (the rest is cut)
 FLUSH_SECONDS = 0.02  # the longest an answered exchange waits in its process before it is in the store
-REDACTED = "[redacted]"
-SECRET_FIELDS = frozenset({"password", "client_secret", "secret", "code", "code_verifier", "_token", "token",
-                           "access_token", "refresh_token", "id_token"})
-SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 DDL = """CREATE TABLE IF NOT EXISTS harness_journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT, seen REAL NOT NULL, operation TEXT, method TEXT NOT NULL,
     path TEXT NOT NULL, status INTEGER NOT NULL, entry TEXT NOT NULL)"""
 
 
-def redact(value: Any) -> Any:
-    """A JSON document with every secret-bearing member's value replaced."""
-    if isinstance(value, dict):
-        return {key: REDACTED if key in SECRET_FIELDS and value[key] is not None else redact(value[key])
-                for key in value}
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
-
-
 def _body(content_type: str, raw: bytes) -> Any:
     """The body as the journal keeps it: JSON and forms decoded (and redacted), other text as is, binary noted."""
-    if not raw:
-        return None
-    media = content_type.split(";")[0].strip().lower()
-    text = raw[:MAX_BODY].decode("utf-8", errors="replace")
-    if media == "application/json" or media.endswith("+json"):
-        try:
-            return redact(json.loads(raw))
-        except ValueError:
-            return text
-    if media == "application/x-www-form-urlencoded":
-        return redact(dict(parse_qsl(text, keep_blank_values=True)))
-    if media == "text/html":  # the login and consent pages carry the session's CSRF token
-        return f"[{len(raw)} bytes of text/html]"
-    if media.startswith("text/") or media.endswith("xml"):
-        return text
-    return f"[{len(raw)} bytes of {media or 'unknown type'}]"
+    return redacted_body(content_type, raw, MAX_BODY)
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in raw:
         key = name.decode("latin-1").lower()
-        text = REDACTED if key in SECRET_HEADERS else value.decode("latin-1")
-        if key == "location":
-            text = redact_query(text)
+        text = redact_header(key, value.decode("latin-1"))
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 

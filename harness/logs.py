@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 
-# Query parameters that carry credentials in OAuth and Sunbird flows (sent there by mistake or by design).
-SECRET_PARAMETERS = ("client_secret", "code", "code_verifier", "refresh_token", "access_token", "id_token",
-                     "password", "token", "secret", "key")
-_SECRET = re.compile(r"(?P<name>[?&](?:" + "|".join(SECRET_PARAMETERS) + r")=)[^&#]*", re.IGNORECASE)
-
-
-def redact_query(path: str) -> str:
-    """`path` with the values of secret-bearing query parameters replaced by `[redacted]`."""
-    return _SECRET.sub(r"\g<name>[redacted]", path)
+from harness.redaction import redact_query
 
 
 class RedactSecrets(logging.Filter):

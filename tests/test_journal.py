@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness import journal
+from harness.redaction import REDACTED
 from harness.testing.ekool import EkoolTokens
 from harness.testing.sunbird import SunbirdTokens, gateway_bearer
 
@@ -21,7 +22,7 @@ def test_the_journal_shows_an_exchange_as_the_app_made_it(client):
         "getMyBasic", "ekool", "GET", "/user/me/basic", 401)
     assert entry["query"] == {"lang": "et"} and entry["url"] == "/user/me/basic?lang=et"
     assert entry["request"]["headers"]["x-app"] == "web"
-    assert entry["request"]["headers"]["authorization"] == journal.REDACTED
+    assert entry["request"]["headers"]["authorization"] == REDACTED
     assert entry["response"]["body"]["error"] == "access_denied"
     assert entry["response"]["headers"]["content-type"].startswith("application/json")
     assert abs(entry["at"] - client.get("/__harness/clock").json()["epoch"]) < 5
@@ -51,11 +52,11 @@ def test_secrets_tokens_codes_and_passwords_never_reach_the_journal(client):
                v1["secret"], v1["token"], refresh["refresh_token"], refresh["access_token"],
                gateway_bearer("mobile_app")]
     assert [s[:12] for s in secrets if s in text] == []
-    assert entries["submitLogin"]["request"]["body"]["password"] == journal.REDACTED
-    assert entries["submitLogin"]["request"]["body"]["_token"] == journal.REDACTED
-    assert entries["issueToken"]["request"]["body"]["client_secret"] == journal.REDACTED
-    assert entries["issueToken"]["response"]["body"]["access_token"] == journal.REDACTED
-    assert entries["registerCredentialV1"]["response"]["body"]["result"]["secret"] == journal.REDACTED
+    assert entries["submitLogin"]["request"]["body"]["password"] == REDACTED
+    assert entries["submitLogin"]["request"]["body"]["_token"] == REDACTED
+    assert entries["issueToken"]["request"]["body"]["client_secret"] == REDACTED
+    assert entries["issueToken"]["response"]["body"]["access_token"] == REDACTED
+    assert entries["registerCredentialV1"]["response"]["body"]["result"]["secret"] == REDACTED
     assert "code=[redacted]" in entries["decideAuthorization"]["response"]["headers"]["location"]
     assert entries["showLogin"]["response"]["body"].endswith("bytes of text/html]"), "pages carry the CSRF token"
 
