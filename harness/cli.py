@@ -297,6 +297,74 @@ def conform(
 
 
 @app.command()
+def proxy(
+    target: Annotated[str, typer.Option(help="Base URL of the deployment the traffic goes to.")],
+    api: Annotated[str, typer.Option(help="An API's name (the registered ones) or all.")] = "all",
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1 unless --host).")] = 8090,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="The conformance TOML file (prefixes, profile), as for harness conform.")] = None,
+    profile: Annotated[str | None, typer.Option(help="default or rfc, as for harness conform.")] = None,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here on exit.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here on exit.")] = None,
+    har: Annotated[Path | None, typer.Option(help="Write a HAR 1.2 file of the exchanges here on exit.")] = None,
+    fail_on_violation: Annotated[bool, typer.Option(help="Exit 1 when anything was violated.")] = False,
+    duration: Annotated[float | None, typer.Option(min=0.1, help="Stop after this many seconds.")] = None,
+    insecure: Annotated[bool, typer.Option(help="Do not verify an https target's certificate.")] = False,
+) -> None:
+    """A pass-through to TARGET that judges every exchange against the contract (the spec, the single-response
+    rules, each API's passive rules); reports on exit (Ctrl-C, SIGTERM or --duration)."""
+    import signal
+    import threading
+
+    import uvicorn
+    from rich.markup import escape
+
+    from harness.conformance.proxy import ProxyRun
+    from harness.conformance.proxy.judge import Violation
+    from harness.conformance.rules import PROFILES
+
+    known = _checked_apis()
+    if api not in (*known, "all"):
+        console.print(f"[red]error:[/] --api must be {', '.join(known)} or all, not {api!r}")
+        raise typer.Exit(2)
+    if profile is not None and profile not in PROFILES:
+        console.print(f"[red]error:[/] --profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+        raise typer.Exit(2)
+    settings = _load_conform_config(config, target, apis=known if api == "all" else (api,), profile=profile)
+    if not _port_free(host, port):
+        console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
+        raise typer.Exit(2)
+
+    def show(violation: Violation) -> None:
+        console.print(f"[red]violation[/] {escape(violation.rule)} · {escape(violation.operation)}: "
+                      f"{escape(violation.message)}\n  {escape(violation.curl)}", highlight=False)
+
+    try:
+        run = ProxyRun(settings, target, on_violation=show, insecure=insecure, keep_har=har is not None)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] --target: {exc}")
+        raise typer.Exit(2) from exc
+    server = uvicorn.Server(uvicorn.Config(run.forwarder, host=host, port=port, log_level="warning",
+                                           lifespan="on", access_log=False))
+    if duration:
+        timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True
+        timer.start()
+    console.print(f"proxy http://{host}:{port} → {target} ({', '.join(settings.apis)}; Ctrl-C stops)", highlight=False)
+    # uvicorn stops on SIGINT/SIGTERM, then raises the signal again under the handlers it found: ours only
+    # note it, so that the reports are still written and the exit status is the proxy's
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda number, frame: None)
+    server.run()
+    run.finish()
+    run.write(json_path, junit_xml, har)
+    found = len(run.judge.violations)
+    console.print(f"{run.judge.exchanges} exchanges, {found} violations", highlight=False)
+    raise typer.Exit(1 if fail_on_violation and found else 0)
+
+
+@app.command()
 def replay(
     fixtures: Annotated[list[Path] | None, typer.Argument(help="Fixture files (default: all of fixtures/).")] = None,
     target: Annotated[str | None, typer.Option(help="Base URL of the deployment to check.")] = None,

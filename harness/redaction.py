@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 REDACTED = "[redacted]"
 SECRET_FIELDS = frozenset({"password", "client_secret", "secret", "code", "code_verifier", "_token", "token",
@@ -60,3 +60,16 @@ def redacted_body(content_type: str, raw: bytes, limit: int = 64 * 1024) -> Any:
     if media.startswith("text/") or media.endswith("xml"):
         return text
     return f"[{len(raw)} bytes of {media or 'unknown type'}]"
+
+
+def redacted_text(content_type: str, raw: bytes) -> str:
+    """A body written out for a report (a HAR's `text`, a curl's `--data-raw`): forms and JSON with their secrets
+    replaced, HTML and binary bodies as their size."""
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/x-www-form-urlencoded":
+        fields = parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+        return urlencode([(k, REDACTED if k in SECRET_FIELDS and v else v) for k, v in fields], safe="[]")
+    body = redacted_body(content_type, raw)
+    if body is None:
+        return ""
+    return body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)

@@ -56,6 +56,10 @@ class ConformanceApi:
     client: Callable[[Any, Transport], ConformanceClient]  # (the run's ConformConfig, its transport)
     # The module whose import registers the API's rules (`harness.conformance.rules.rule`).
     rules: str
+    # The module whose import registers its passive rules, for `harness proxy` (`harness.conformance.passive`).
+    passive: str = ""
+    # Where the target publishes the keys its tokens verify with (JWKS documents), for the proxy's passive rules.
+    key_paths: Callable[[Any], tuple[str, ...]] = lambda section: ()
     # Path prefixes a deployment may put in front of the spec's paths (recording maps paths to operations).
     prefixes: Callable[[Any], tuple[str, ...]] = lambda section: ("",)
     # Recording: the replay variable for a request's bearer token, and for secret form fields by name.

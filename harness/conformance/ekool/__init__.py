@@ -12,6 +12,8 @@ CONFORMANCE = ConformanceApi(
     parse_section=parse_ekool,
     client=EkoolClient,
     rules="harness.conformance.ekool.rules",
+    passive="harness.conformance.ekool.passive",
+    key_paths=lambda section: (section.jwks_path,),
     bearer_variable=lambda section, token: "ekool_access_token",
     field_variables={"client_secret": "ekool_client_secret", "code": "ekool_code",
                      "refresh_token": "ekool_refresh_token"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.conformance import jwts
 from harness.conformance.apis import ConformanceApi
-from harness.conformance.sunbird.client import SunbirdClient
+from harness.conformance.sunbird.client import JWKS, SunbirdClient
 from harness.conformance.sunbird.config import SunbirdConfig, parse_sunbird
 
 
@@ -26,6 +26,8 @@ CONFORMANCE = ConformanceApi(
     parse_section=parse_sunbird,
     client=SunbirdClient,
     rules="harness.conformance.sunbird.rules",
+    passive="harness.conformance.sunbird.passive",
+    key_paths=lambda section: (JWKS, section.realm_certs_path),
     prefixes=lambda section: (section.prefix, ""),
     bearer_variable=_bearer_variable,
     field_variables={"refresh_token": "realm_refresh_token"},
