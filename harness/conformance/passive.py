@@ -30,6 +30,8 @@ class Seen:
     request: httpx.Request
     response: httpx.Response
     spec_operation: dict[str, Any] | None = None
+    # the API's whole spec, as the judge loaded it once (rules read it, never change it)
+    spec: dict[str, Any] = field(default_factory=dict)
     # schemathesis's operation, which validates a response against the spec
     validator: Any = None
     # the target's published keys (JWKS documents); `keys(True)` fetches them again (after a rotation)

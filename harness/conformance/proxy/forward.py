@@ -1,6 +1,6 @@
 """The proxy's forwarding path: every request to the target as it came (but `Host` and hop-by-hop headers),
-every answer back as the target gave it, streamed, over a keep-alive pool (httpcore, below httpx's per-request
-model objects: the part of a pass-through that costs). What passed is handed to `observe` after the answer."""
+every answer back as the target gave it (a gzip body stays gzip), streamed, over keep-alive connections
+(`upstream`). What passed is handed to `observe` after the answer."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
+from harness.conformance.proxy.upstream import Upstream, UpstreamError
 
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                         b"trailer", b"transfer-encoding", b"upgrade", b"host", b"proxy-connection"})
+# (the request's content-length is written again for the body as read)
 KEEP_FOR_JUDGING = 2 * 1024 * 1024  # bodies judged up to this size; larger ones pass through unjudged
 
 
@@ -58,7 +59,6 @@ class Forwarder:
         parts = urlsplit(target.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{target!r} is not an http(s) URL")
-        self.scheme, self.host, self.port = parts.scheme.encode(), parts.hostname.encode(), parts.port
         self.base_path = parts.path.encode()
         self.authority = parts.netloc.encode()
         context = None
@@ -67,12 +67,12 @@ class Forwarder:
             if insecure:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
-        self.pool = httpcore.AsyncConnectionPool(ssl_context=context, max_connections=max_connections,
-                                                 keepalive_expiry=30)
+        self.upstream = Upstream(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), context,
+                                 max_idle=max_connections)
         self.observe = observe
 
     async def aclose(self) -> None:
-        await self.pool.aclose()
+        await self.upstream.aclose()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -90,37 +90,31 @@ class Forwarder:
         if scope.get("query_string"):
             asked += b"?" + scope["query_string"]
         target = self.base_path + asked
-        headers = [(b"host", self.authority)] + [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
+        headers = [(b"host", self.authority)] + [(k, v) for k, v in scope["headers"]
+                                                 if k.lower() not in HOP_BY_HOP and k.lower() != b"content-length"]
         exchange = Exchange(scope["method"], asked.decode("latin-1"), headers, bytes(body))
         began = time.perf_counter()
-        url = httpcore.URL(scheme=self.scheme, host=self.host, port=self.port, target=target)
         try:
-            async with self.pool.stream(scope["method"].encode(), url, headers=headers, content=bytes(body)) as answer:
-                out = [(k, v) for k, v in answer.headers if k.lower() not in HOP_BY_HOP]
-                exchange.status, exchange.response_headers = answer.status, out
-                await send({"type": "http.response.start", "status": answer.status, "headers": out})
-                kept = bytearray()
-                async for chunk in answer.aiter_stream():
-                    if len(kept) < KEEP_FOR_JUDGING:
-                        kept += chunk
-                    else:
-                        exchange.truncated = True
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b""})
-                exchange.response_body = bytes(kept)
-        except httpcore.ConnectError as exc:
-            exchange.error = f"target unreachable: {exc}"
+            answer = await self.upstream.request(scope["method"].encode(), target, headers, bytes(body))
+            out = [(k, v) for k, v in answer.headers if k.lower() not in HOP_BY_HOP]
+            exchange.status, exchange.response_headers = answer.status, out
+            await send({"type": "http.response.start", "status": answer.status, "headers": out})
+            kept = bytearray()
+            async for chunk in answer.body():
+                if len(kept) < KEEP_FOR_JUDGING:
+                    kept += chunk
+                else:
+                    exchange.truncated = True
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            exchange.response_body = bytes(kept)
+        except UpstreamError as exc:
+            exchange.error = str(exc)
             if not exchange.status:
                 await send({"type": "http.response.start", "status": 502,
                             "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
                 await send({"type": "http.response.body", "body": exchange.error.encode()})
-        except (httpcore.ReadError, httpcore.RemoteProtocolError, httpcore.TimeoutException) as exc:
-            exchange.error = f"the target broke off: {exc!r}"
-            if not exchange.status:
-                await send({"type": "http.response.start", "status": 502,
-                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
-                await send({"type": "http.response.body", "body": exchange.error.encode()})
-            # past the status line: the client's connection is dropped as the target's was (uvicorn closes it)
+            # past the status line the client's connection is dropped, as the target's was (uvicorn closes it)
         exchange.elapsed_ms = round((time.perf_counter() - began) * 1000, 3)
         result = self.observe(exchange)
         if result is not None:

@@ -49,9 +49,10 @@ class Judge:
         self.keys = keys
         self.operations: dict[tuple[str, str], dict[str, Any]] = {}
         self.validators: dict[tuple[str, str], Any] = {}
+        self.specs: dict[str, dict[str, Any]] = {}
         self.rules: list[PassiveRule] = list(spec_rules.RULES)
         for api in config.apis:
-            spec = load_spec(api)
+            spec = self.specs[api] = load_spec(api)
             schema = schemathesis.openapi.from_dict(spec)
             for op in spec_ops(spec):
                 self.operations[(api, op.operation_id)] = op.spec or {}
@@ -70,7 +71,7 @@ class Judge:
     def judge(self, request: httpx.Request, response: httpx.Response) -> list[Violation]:
         api, operation = self.index.find(request.method, request.url.path)
         seen = Seen(api, operation, request, response, self.operations.get((api, operation)),
-                    validator=self.validators.get((api, operation)), keys=self.keys)
+                    spec=self.specs.get(api, {}), validator=self.validators.get((api, operation)), keys=self.keys)
         label = operation or f"{request.method} {request.url.path}"
         found = []
         with self._lock:
