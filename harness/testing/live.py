@@ -51,12 +51,25 @@ def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen[Any]
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def wait_listening(host: str, port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
 class ThreadedServer:
     """uvicorn serving an app in a background thread of this process."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None, healthy: bool = True) -> None:
+        """`healthy`: start() waits for a 200 at /__harness/health; False, only for the port to accept."""
         self.host = host
         self.port = port or free_port(host)
+        self.healthy = healthy
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="harness-server")
@@ -67,7 +80,10 @@ class ThreadedServer:
 
     def start(self) -> ThreadedServer:
         self._thread.start()
-        wait_healthy(self.url)
+        if self.healthy:
+            wait_healthy(self.url)
+        else:
+            wait_listening(self.host, self.port)
         return self
 
     def stop(self) -> None:

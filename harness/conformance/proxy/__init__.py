@@ -51,7 +51,8 @@ class ProxyRun:
     def _judge_one(self, exchange: Exchange) -> None:
         if self.har is not None:
             self.har.append(har_entry(exchange, self.target))
-        if (exchange.error and not exchange.status) or exchange.truncated:
+        if exchange.error or exchange.truncated:  # nothing whole to judge
+            self.judge.count_unjudged()
             return
         request = httpx.Request(exchange.method, self.target + exchange.path,
                                 headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in

@@ -68,6 +68,11 @@ class Judge:
         self.exchanges = 0
         self._lock = threading.Lock()
 
+    def count_unjudged(self) -> None:
+        """An exchange that passed without a judgement (the target unreachable, a body too large to judge)."""
+        with self._lock:
+            self.exchanges += 1
+
     def judge(self, request: httpx.Request, response: httpx.Response) -> list[Violation]:
         api, operation = self.index.find(request.method, request.url.path)
         seen = Seen(api, operation, request, response, self.operations.get((api, operation)),
