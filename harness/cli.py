@@ -365,6 +365,44 @@ def proxy(
 
 
 @app.command()
+def diff(
+    a: Annotated[str, typer.Option("--a", help="Base URL of the first deployment.")],
+    b: Annotated[str, typer.Option("--b", help="Base URL of the second deployment.")],
+    api: Annotated[str, typer.Option(help="An API's name (the registered ones).")] = "sunbird",
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="The conformance TOML file (credentials, prefixes), used for both sides.")] = None,
+    seed: Annotated[int, typer.Option(help="The generation seed (the same cases for the same seed).")] = 0,
+    max_examples: Annotated[int, typer.Option(min=1, help="Generated cases per operation.")] = 10,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+) -> None:
+    """Send the same generated cases to A and B (credentials got on each side as a client gets them) and report,
+    per operation, where the answers differ; exit 0 when they agree, 1 when they differ."""
+    from rich.markup import escape
+
+    from harness.conformance import diff as differ
+
+    known = _checked_apis()
+    if api not in known:
+        console.print(f"[red]error:[/] --api must be one of {', '.join(known)}, not {api!r}")
+        raise typer.Exit(2)
+    sides = [_load_conform_config(config, url, apis=(api,)) for url in (a, b)]
+    result = differ.diff(api, *sides, max_examples=max_examples, seed=seed)
+    for difference in result.differences:
+        console.print(f"[yellow]differs[/] {escape(difference.operation)} · {escape(difference.what)}: "
+                      f"a={escape(repr(difference.a))[:200]} b={escape(repr(difference.b))[:200]} "
+                      f"({difference.cases} case(s))", highlight=False)
+    console.print(f"{result.cases} cases on {len(result.operations)} operations: "
+                  + ("the answers agree" if result.agree else f"{len(result.differences)} differences"),
+                  highlight=False)
+    if json_path:
+        differ.write_json(result, json_path)
+    if junit_xml:
+        differ.write_junit(result, junit_xml)
+    raise typer.Exit(0 if result.agree else 1)
+
+
+@app.command()
 def replay(
     fixtures: Annotated[list[Path] | None, typer.Argument(help="Fixture files (default: all of fixtures/).")] = None,
     target: Annotated[str | None, typer.Option(help="Base URL of the deployment to check.")] = None,
