@@ -16,6 +16,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from harness import authtoken
+from harness.conformance import jwts
 from harness.conformance.login import authorize_via_forms
 
 CLIENT, SECRET = "ekooldemoclient00000000000000001", "ekooldemosecret0000000000000000000000001"
@@ -47,6 +48,9 @@ def sunbird_app(base: str) -> list[str]:
         assert refreshed.status_code == 200, refreshed.text
         seen += [device, realm["refresh_token"], refreshed.json()["result"]["access_token"]]
         http.post(base + REGISTER.format(version="v1"), json={"request": {"key": key}})  # no bearer: 401
+        unsigned = jwts.unsigned({"iss": "mobile_app_key"})
+        http.post(base + REGISTER.format(version="v1"), json={"request": {"key": key}},
+                  headers={"Authorization": f"Bearer {unsigned}"})  # alg none: refused
         http.post(base + REGISTER.format(version="v1"), headers={**bearer, "Content-Type": "text/plain"},
                   data=b'{"request": {"key": "typed-wrong"}}')  # not JSON by its type: 415
         http.post(base + "/api/auth/v1/refresh/token", json={"refresh_token": realm["refresh_token"]},

@@ -18,6 +18,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from broken.mutants import (
+    AcceptsAlgNone,
     CachableTokens,
     CodeForAnyClient,
     CodeForAnyRedirectUri,
@@ -53,6 +54,7 @@ from harness.testing.live import ThreadedServer, free_port
 # What the proxy reports for each broken implementation, on the clients' traffic alone.
 FINDS: dict[type[Mutant], str] = {
     DropsResmsgid: "register_envelope_has_documented_fields",
+    AcceptsAlgNone: "credentials_are_required",
     NewSecretEveryTime: "register_v1_same_key_returns_same_secret",
     ReturnsAnotherSecret: "register_v1_token_verifies_with_returned_secret",
     SignsV2WithAnUnpublishedKey: "register_v2_token_verifies_with_target_jwks",
@@ -183,3 +185,21 @@ def _wait_for(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"nothing listens on {port}")
+
+
+def test_a_violation_message_never_quotes_a_secret():
+    from harness.conformance.proxy.judge import Judge
+
+    judge = Judge(ConformConfig(target="http://127.0.0.1:9", apis=("ekool",)))
+    request = httpx.Request("POST", "http://127.0.0.1:9/oauth/token", data={
+        "grant_type": "refresh_token", "client_id": "c", "client_secret": "the-client-secret",
+        "refresh_token": "the-old-refresh-token"})
+    body = {"access_token": "the-access-token-value", "refresh_token": "the-new-refresh-token"}  # no token_type
+    response = httpx.Response(200, json=body, request=request, headers={"cache-control": "no-store",
+                                                                          "pragma": "no-cache"})
+    response.read()
+    violations = judge.judge(request, response)
+    assert "body_matches_its_schema" in {v.rule for v in violations}
+    text = json.dumps([v.__dict__ for v in violations])
+    for secret in ("the-client-secret", "the-old-refresh-token", "the-access-token-value", "the-new-refresh-token"):
+        assert secret not in text

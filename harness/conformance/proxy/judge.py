@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import schemathesis
@@ -21,7 +22,7 @@ from harness.conformance.operations import OperationIndex
 from harness.conformance.passive import PassiveRule, Seen, passive_rules_for
 from harness.conformance.proxy import spec_rules
 from harness.conformance.rules import rules_for, spec_ops
-from harness.redaction import redact_header, redact_query, redacted_text
+from harness.redaction import REDACTED, SECRET_FIELDS, redact_header, redact_query, redacted_text
 from harness.specs import load_spec
 
 KeySource = Callable[[bool], list[dict[str, Any]]]
@@ -88,9 +89,45 @@ class Judge:
                 try:
                     rule.func(seen, self.memory[rule.name])
                 except AssertionError as exc:
-                    found.append(Violation(rule.name, label, str(exc) or rule.summary, curl(request)))
+                    message = _without(secrets_of(seen), str(exc) or rule.summary)
+                    found.append(Violation(rule.name, label, message, curl(request)))
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:  # e.g. a token that is no JWT
+                    message = _without(secrets_of(seen), f"the answer breaks the rule's premise: {exc}")
+                    found.append(Violation(rule.name, label, message, curl(request)))
             self.violations += found
         return found
+
+
+def secrets_of(seen: Seen) -> set[str]:
+    """Every secret value the exchange carries (bearer, secret fields of either body, a code in a redirect), so
+    that no message quoting a body or a header shows one."""
+    found: set[str] = set()
+    if seen.bearer:
+        found.add(seen.bearer)
+    found.update(v for k, v in {**seen.params, **seen.form}.items() if k in SECRET_FIELDS and v)
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in SECRET_FIELDS and isinstance(item, str) and item:
+                    found.add(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(seen.json())
+    walk(seen.request_json())
+    location = seen.response.headers.get("location", "")
+    found.update(v for k, v in parse_qsl(location.partition("?")[2]) if k in SECRET_FIELDS and v)
+    return {value for value in found if len(value) >= 4}
+
+
+def _without(secrets: set[str], message: str) -> str:
+    for value in sorted(secrets, key=len, reverse=True):
+        message = message.replace(value, REDACTED)
+    return message
 
 
 def curl(request: httpx.Request) -> str:

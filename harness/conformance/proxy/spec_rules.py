@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from typing import Any
 
 import jsonschema
@@ -11,6 +13,10 @@ from jsonschema.exceptions import best_match
 from harness.conformance.passive import PassiveRule, Seen
 from harness.conformance.rules import expect
 from harness.specs import resolve_refs
+
+
+def _b64url(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _media(value: str) -> str:
@@ -132,9 +138,11 @@ def a_request_the_spec_forbids_is_refused(seen: Seen, memory: dict[str, Any]) ->
 
 
 def credentials_are_required(seen: Seen, memory: dict[str, Any]) -> None:
-    """An operation that requires credentials is never answered 2xx to a request without any.
+    """An operation that requires credentials is never answered 2xx to a request without any, or with an unsigned
+    JWT.
 
-    Source: OpenAPI 3.0 §4.7.30 (Security Requirement Object); RFC 6750 §3; RFC 9110 §11.
+    Source: OpenAPI 3.0 §4.7.30 (Security Requirement Object); RFC 6750 §3; RFC 9110 §11; RFC 8725 §2.1 (an
+    unsigned JWT is no credential).
     """
     operation = seen.spec_operation
     if operation is None or not seen.response.is_success:
@@ -144,6 +152,13 @@ def credentials_are_required(seen: Seen, memory: dict[str, Any]) -> None:
         return
     expect("authorization" in seen.request.headers,
            f"answered {seen.response.status_code} to a request without an Authorization header")
+    if seen.bearer and seen.bearer.count(".") == 2:  # a JWT no verifier accepts: unsigned (RFC 8725 §2.1)
+        try:
+            algorithm = str(json.loads(_b64url(seen.bearer.split(".")[0])).get("alg", ""))
+        except (ValueError, AttributeError):
+            return
+        expect(algorithm.lower() != "none" and seen.bearer.split(".")[2] != "",
+               f"answered {seen.response.status_code} to an unsigned bearer (alg {algorithm!r})")
 
 
 RULES = [PassiveRule(func.__name__, "", func) for func in (
