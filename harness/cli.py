@@ -375,9 +375,10 @@ def diff(
     max_examples: Annotated[int, typer.Option(min=1, help="Generated cases per operation.")] = 10,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
     junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
+    fixtures: Annotated[bool, typer.Option(help="Also send the recorded fixtures to both.")] = True,
 ) -> None:
-    """Send the same generated cases to A and B (credentials got on each side as a client gets them) and report,
-    per operation, where the answers differ; exit 0 when they agree, 1 when they differ."""
+    """Send the same generated cases (and the recorded fixtures) to A and B, with credentials got on each side as
+    a client gets them, and report per operation where the answers differ; exit 0 when they agree, 1 if not."""
     from rich.markup import escape
 
     from harness.conformance import diff as differ
@@ -387,7 +388,7 @@ def diff(
         console.print(f"[red]error:[/] --api must be one of {', '.join(known)}, not {api!r}")
         raise typer.Exit(2)
     sides = [_load_conform_config(config, url, apis=(api,)) for url in (a, b)]
-    result = differ.diff(api, *sides, max_examples=max_examples, seed=seed)
+    result = differ.diff(api, *sides, max_examples=max_examples, seed=seed, fixtures=fixtures)
     for difference in result.differences:
         console.print(f"[yellow]differs[/] {escape(difference.operation)} · {escape(difference.what)}: "
                       f"a={escape(repr(difference.a))[:200]} b={escape(repr(difference.b))[:200]} "

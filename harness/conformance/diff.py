@@ -1,4 +1,5 @@
-"""`harness diff`: the same generated cases sent to two deployments, and where their answers differ.
+"""`harness diff`: the same generated cases and the recorded fixtures sent to two deployments, and where their
+answers differ.
 
 Cases come from schemathesis over our spec with one seed, generated once and sent to A then to B in the same
 order (so that state-changing cases leave both sides alike). Each side gets the credentials a client gets there
@@ -15,14 +16,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import hypothesis
 import requests
 import schemathesis
 
+from harness.conformance import replay
 from harness.conformance.apis import for_api
 from harness.conformance.config import ConformConfig
 from harness.conformance.schema_phase import mock_only_operation_ids
 from harness.conformance.transport import Transport
+from harness.fixtures import load_fixtures
 from harness.specs import load_spec
 
 HEADERS = ("cache-control", "pragma", "www-authenticate", "location", "allow")
@@ -50,13 +54,14 @@ class DiffResult:
     cases: int = 0
     differences: list[Difference] = field(default_factory=list)
     operations: list[str] = field(default_factory=list)
+    fixtures: int = 0  # of the cases, the recorded fixtures both sides could be sent
 
     @property
     def agree(self) -> bool:
         return not self.differences
 
     def as_json(self) -> dict[str, Any]:
-        return {"agree": self.agree, "cases": self.cases,
+        return {"agree": self.agree, "cases": self.cases, "fixtures": self.fixtures,
                 "differences": [{"operation": d.operation, "what": d.what, "a": d.a, "b": d.b, "cases": d.cases}
                                 for d in self.differences]}
 
@@ -87,7 +92,7 @@ def mask(value: Any, bases: tuple[str, ...], key: str = "") -> Any:
     return value
 
 
-def answer_view(response: requests.Response, *bases: str) -> dict[str, Any]:
+def answer_view(response: requests.Response | httpx.Response, *bases: str) -> dict[str, Any]:
     """What is compared of an answer; `bases` are the side's own URLs (longest first), masked as `<base>`."""
     bases = tuple(sorted(bases, key=len, reverse=True))
     media = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -154,6 +159,17 @@ class Side:
         kwargs.pop("cookies", None)
         return self.http.request(**kwargs, allow_redirects=False, timeout=self.config.request_timeout)
 
+    def replay(self, fixture: Any) -> dict[str, Any] | None:
+        """The answer to a fixture's request here (after a login where the recording shows one), or None."""
+        transport = self.client.transport_for(fixture.request.get("path", "/"))
+        try:
+            response = replay.send(fixture, transport, self.client.variables())
+            if replay.needs_a_user(fixture, response):
+                response = self.client.browse(str(response.request.url)) or response
+        except (KeyError, httpx.HTTPError, RuntimeError):
+            return None
+        return answer_view(response, transport.base_url, self.config.base_url)
+
     def close(self) -> None:
         self.http.close()
         self.transport.close()
@@ -185,7 +201,9 @@ def generated_cases(schema: Any, max_examples: int, seed: int) -> list[tuple[str
     return cases
 
 
-def diff(api: str, a: ConformConfig, b: ConformConfig, max_examples: int = 10, seed: int = 0) -> DiffResult:
+def diff(api: str, a: ConformConfig, b: ConformConfig, max_examples: int = 10, seed: int = 0,
+         fixtures: bool = True) -> DiffResult:
+    """Generated cases, then the recorded fixtures (requests filled with each side's own values), to both."""
     result = DiffResult()
     found: dict[tuple[str, str], Difference] = {}
     sides = Side(a, api), Side(b, api)
@@ -199,20 +217,32 @@ def diff(api: str, a: ConformConfig, b: ConformConfig, max_examples: int = 10, s
             for operation_id, case in generated_cases(schema, max_examples, seed):
                 views = [answer_view(side.send(case, base), base, side.config.base_url)
                          for side, base in zip(sides, (base_a, base_b), strict=True)]
-                result.cases += 1
-                if operation_id not in result.operations:
-                    result.operations.append(operation_id)
-                for what, left, right in compare(*views):
-                    key = (operation_id, what)
-                    if key in found:
-                        found[key].cases += 1
-                    else:
-                        found[key] = Difference(operation_id, what, left, right)
+                _tally(result, found, operation_id, compare(*views))
+        if fixtures:
+            for fixture in load_fixtures(api):
+                views = [side.replay(fixture) for side in sides]
+                if None in views:  # a fixture one side cannot even send (a variable it has no value for)
+                    continue
+                result.fixtures += 1
+                _tally(result, found, fixture.operation, compare(*views))
     finally:
         for side in sides:
             side.close()
     result.differences = sorted(found.values(), key=lambda d: (d.operation, d.what))
     return result
+
+
+def _tally(result: DiffResult, found: dict[tuple[str, str], Difference], operation_id: str,
+           differences: list[tuple[str, Any, Any]]) -> None:
+    result.cases += 1
+    if operation_id not in result.operations:
+        result.operations.append(operation_id)
+    for what, left, right in differences:
+        key = (operation_id, what)
+        if key in found:
+            found[key].cases += 1
+        else:
+            found[key] = Difference(operation_id, what, left, right)
 
 
 def write_json(result: DiffResult, path: Any) -> None:

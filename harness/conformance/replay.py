@@ -151,7 +151,7 @@ def _operation_label(fixture: Fixture, spec_ids: dict[str, tuple[str, str]]) -> 
     return None
 
 
-def _needs_a_user(fixture: Fixture, response: httpx.Response) -> bool:
+def needs_a_user(fixture: Fixture, response: httpx.Response) -> bool:
     """The recording shows the redirect after log-in and consent; the target shows its login page, or sends
     the guest to one on its own site (Passport's 302 to `/login`: reference/ekool-oauth2.md, "Measured")."""
     if not 300 <= fixture.response["status"] < 400:
@@ -178,7 +178,7 @@ def replay_fixture(
         return outcome
     try:
         response = send(fixture, transport, sources)
-        if browser is not None and _needs_a_user(fixture, response):
+        if browser is not None and needs_a_user(fixture, response):
             response = browser(str(response.request.url)) or response
     except (KeyError, httpx.HTTPError, RuntimeError) as exc:
         outcome.message = f"could not send: {exc}"

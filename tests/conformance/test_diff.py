@@ -14,6 +14,7 @@ from broken.mutants import DropsResmsgid, ErrorsWithoutMessage, TextPlainJson
 
 from harness.conformance.config import ConformConfig
 from harness.conformance.diff import compare, diff, mask
+from harness.fixtures import load_fixtures
 from harness.server import create_app
 from harness.settings import Settings
 from harness.store import DB_NAME
@@ -38,7 +39,8 @@ def test_the_reference_agrees_with_itself(pair, api):
     a, b = pair
     result = diff(api, ConformConfig(target=a.url, apis=(api,)), ConformConfig(target=b.url, apis=(api,)),
                   max_examples=4, seed=7)
-    assert result.cases >= 10 and len(result.operations) >= 6
+    assert result.fixtures == len(load_fixtures(api)) > 0, "every recorded fixture went to both sides"
+    assert result.cases - result.fixtures >= 10 and len(result.operations) >= 6
     assert result.agree, [(d.operation, d.what, d.a, d.b) for d in result.differences]
 
 
