@@ -57,6 +57,9 @@ def sunbird_app(base: str) -> list[str]:
                   headers={"Authorization": f"Bearer {device}"})  # JSON where a form is required
         http.post(base + "/api/auth/v1/refresh/token", data={"refresh_token": "garbage"},
                   headers={"Authorization": f"Bearer {device}"})
+        http.post(base + "/api/auth/v1/refresh/token", data={"other": "x"},
+                  headers={"Authorization": f"Bearer {device}"})  # no refresh_token
+        http.post(base + REGISTER.format(version="v1"), headers=bearer, json={"request": {"key": "bad key"}})
     return seen
 
 
@@ -101,6 +104,12 @@ def ekool_app(base: str, monkeypatch: Any) -> list[str]:
         seen += [basic.json()["access_token"], basic.json()["refresh_token"]]
         http.get(f"{base}/user/me/roles", headers={"Authorization": f"Bearer {basic.json()['access_token']}"})
         http.get(f"{base}/user/me/children")  # no token
+        http.post(f"{base}/oauth/token", data={"grant_type": "refresh_token", "client_id": CLIENT,
+                                               "client_secret": SECRET, "scope": "users-basic users-roles",
+                                               "refresh_token": basic.json()["refresh_token"]})  # wider
+        http.get(f"{base}/oauth/authorize", params={"response_type": "code", "client_id": CLIENT,
+                                                    "redirect_uri": REDIRECT, "scope": "users-everything"},
+                 allow_redirects=False)  # the error redirect goes to the app: not followed
         http.post(f"{base}/oauth/token", data={"grant_type": "refresh_token", "client_id": OTHER,
                                                "client_secret": OTHER_SECRET,
                                                "refresh_token": basic.json()["refresh_token"]})  # another client's

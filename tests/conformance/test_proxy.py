@@ -22,6 +22,7 @@ from broken.mutants import (
     CachableTokens,
     CodeForAnyClient,
     CodeForAnyRedirectUri,
+    CrashesOnGarbageRefreshToken,
     DropsResmsgid,
     DropsState,
     ErrorsWithoutMessage,
@@ -29,10 +30,12 @@ from broken.mutants import (
     IgnoresPkce,
     IgnoresScopes,
     MissingBearerIsForbidden,
+    MissingRefreshTokenIsInvalidGrant,
     Mutant,
     NewSecretEveryTime,
     NoRefreshRotation,
     RefreshForAnyClient,
+    RefreshIgnoresScope,
     RefreshMisstatesExpiry,
     RefreshTakesJson,
     RegisterTakesAnyContentType,
@@ -41,6 +44,8 @@ from broken.mutants import (
     ServesWithoutToken,
     SignsV2WithAnUnpublishedKey,
     TextPlainJson,
+    UnknownScopeIsBadRequest,
+    WrongStatusForBadKey,
 )
 from proxy_clients import SENT_SECRETS, ekool_app, sunbird_app
 
@@ -55,6 +60,11 @@ from harness.testing.live import ThreadedServer, free_port
 FINDS: dict[type[Mutant], str] = {
     DropsResmsgid: "register_envelope_has_documented_fields",
     AcceptsAlgNone: "credentials_are_required",
+    WrongStatusForBadKey: "register_rejects_each_documented_bad_key",
+    CrashesOnGarbageRefreshToken: "refresh_rejects_garbage_token_with_invalid_grant",
+    MissingRefreshTokenIsInvalidGrant: "refresh_requires_refresh_token",
+    UnknownScopeIsBadRequest: "authorize_redirects_unknown_scope_as_error",
+    RefreshIgnoresScope: "refresh_refuses_wider_scope",
     NewSecretEveryTime: "register_v1_same_key_returns_same_secret",
     ReturnsAnotherSecret: "register_v1_token_verifies_with_returned_secret",
     SignsV2WithAnUnpublishedKey: "register_v2_token_verifies_with_target_jwks",

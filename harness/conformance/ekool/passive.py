@@ -180,3 +180,37 @@ def resource_requires_its_scope(seen: Seen, memory: dict[str, Any]) -> None:
     except Exception:  # a bearer that is no JWT: other rules judge that
         return
     expect(needed in scopes, f"answered {seen.response.status_code} to a token without the {needed!r} scope")
+
+
+@passive("ekool", "authorize")
+def authorize_redirects_unknown_scope_as_error(seen: Seen, memory: dict[str, Any]) -> None:
+    """An unknown scope is answered with the `invalid_scope` error redirect, not a JSON error.
+
+    Source: reference/ekool-oauth2.md "Authorize" (league redirects invalid_scope); RFC 6749 §4.1.2.1.
+    """
+    body = seen.json()
+    expect(not (seen.response.status_code == 400 and isinstance(body, dict) and body.get("error") == "invalid_scope"),
+           "an unknown scope got a 400 JSON error instead of the error redirect")
+
+
+@passive("ekool", "issueToken")
+def refresh_refuses_wider_scope(seen: Seen, memory: dict[str, Any]) -> None:
+    """A refresh asking for a scope the grant did not have is refused.
+
+    Source: RFC 6749 §6 (the scope MUST NOT include any scope not originally granted); reference/ekool-oauth2.md.
+    """
+    body = seen.json() if seen.response.is_success else None
+    granted = memory.setdefault("granted", {})
+    if _grant(seen, "refresh_token") and seen.form.get("scope") and seen.response.is_success:
+        before = granted.get(_digest(seen.form.get("refresh_token", "")))
+        if before is not None:
+            wider = sorted(set(seen.form["scope"].split()) - set(before))
+            expect(not wider, f"a refresh widened the grant by {wider}")
+    if isinstance(body, dict) and isinstance(body.get("refresh_token"), str) and \
+            isinstance(body.get("access_token"), str):
+        try:
+            scopes = jwts.unverified(body["access_token"])[1].get("scopes")
+        except ValueError:
+            return
+        if isinstance(scopes, list):
+            granted[_digest(body["refresh_token"])] = scopes

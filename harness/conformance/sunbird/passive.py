@@ -127,3 +127,62 @@ def gateway_refuses_missing_or_malformed_bearer(seen: Seen, memory: dict[str, An
         return
     expect(seen.response.status_code == 401 and seen.json() == {"message": "Unauthorized"},
            f"a call without a bearer got {seen.response.status_code} {seen.response.text[:100]!r}")
+
+
+def _past_the_gateway(seen: Seen) -> bool:
+    """The service answered (the gateway's refusals are 401, 403, 413 and 429 with a `message` body)."""
+    body = seen.json()
+    return not (seen.response.status_code in (401, 403, 413, 429) and isinstance(body, dict) and "message" in body)
+
+
+def _params(seen: Seen) -> dict[str, Any]:
+    body = seen.json()
+    params = body.get("params") if isinstance(body, dict) else None
+    return params if isinstance(params, dict) else {}
+
+
+@passive("sunbird", *REGISTER)
+def register_rejects_each_documented_bad_key(seen: Seen, memory: dict[str, Any]) -> None:
+    """A key with whitespace is refused with 400 `BAD_REQUEST`.
+
+    Source: reference/sunbird-api-manager.md "Register, v1" (validation messages); seeds/000 (400 example).
+    """
+    sent = seen.request_json()
+    request = sent.get("request") if isinstance(sent, dict) else None
+    key = request.get("key") if isinstance(request, dict) else None
+    if not isinstance(key, str) or not any(c.isspace() for c in key) or not _past_the_gateway(seen):
+        return
+    expect(seen.response.status_code == 400 and _params(seen).get("err") == "BAD_REQUEST",
+           f"a key with whitespace got {seen.response.status_code} {_params(seen).get('err')!r}")
+
+
+def _refresh_form(seen: Seen) -> dict[str, str] | None:
+    media = seen.request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return seen.form if media == "application/x-www-form-urlencoded" and _past_the_gateway(seen) else None
+
+
+@passive("sunbird", "refreshAccessToken")
+def refresh_rejects_garbage_token_with_invalid_grant(seen: Seen, memory: dict[str, Any]) -> None:
+    """A refresh token that is no JWT gets 400 `invalid_grant`, never a 5xx.
+
+    Source: reference/sunbird-api-manager.md "Refresh".
+    """
+    form = _refresh_form(seen)
+    token = form.get("refresh_token") if form else None
+    if not token or token.count(".") == 2:
+        return
+    expect(seen.response.status_code == 400 and _params(seen).get("err") == "invalid_grant",
+           f"a refresh token that is no JWT got {seen.response.status_code} {_params(seen).get('err')!r}")
+
+
+@passive("sunbird", "refreshAccessToken")
+def refresh_requires_refresh_token(seen: Seen, memory: dict[str, Any]) -> None:
+    """A refresh form without `refresh_token` gets 400 `BAD_REQUEST`.
+
+    Source: reference/sunbird-api-manager.md "Refresh".
+    """
+    form = _refresh_form(seen)
+    if form is None or form.get("refresh_token"):
+        return
+    expect(seen.response.status_code == 400 and _params(seen).get("err") == "BAD_REQUEST",
+           f"a refresh without refresh_token got {seen.response.status_code} {_params(seen).get('err')!r}")
