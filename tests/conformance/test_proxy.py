@@ -88,6 +88,29 @@ FINDS: dict[type[Mutant], str] = {
 }
 
 
+# What a proxy cannot tell from the traffic alone, and why (checked by `harness conform`'s active rules instead).
+NOT_PASSIVE = {
+    "BadSignatureIsUnauthorized": "which bearer has a bad signature needs the credential's secret",
+    "UnknownIssIsBadSignature": "which `iss` names no credential needs the gateway's credentials",
+    "StrictBase64Url": "a refused standard-Base64 signature looks like any refused bearer",
+    "IgnoresAcl": "which consumer is outside a route's group needs the gateway's consumers",
+    "IgnoresClientSecret": "a wrong client secret needs the client's secret",
+    "OpenRedirect": "an unregistered redirect URI needs the client's registration",
+    "League8DropsErrorState": "an `rfc`-profile finding on league 8's own behaviour",
+    "League8KeepsReplayedCodeTokens": "an `rfc`-profile finding on league 8's own behaviour",
+    "League8UnchallengedResource401": "an `rfc`-profile finding on league 8's own behaviour",
+    "League9ReusedCode": "league 9's variation, judged by the `rfc` profile",
+    "League9RevokedRefresh": "league 9's variation, judged by the `rfc` profile",
+}
+
+
+def test_every_broken_implementation_is_reported_or_named_as_out_of_a_proxys_sight():
+    from broken.mutants import MUTANTS
+
+    assert {m.__name__ for m in FINDS} | set(NOT_PASSIVE) == {m.__name__ for m in MUTANTS}
+    assert not {m.__name__ for m in FINDS} & set(NOT_PASSIVE)
+
+
 def _state(state_template: Path, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(state_template / DB_NAME) as src, sqlite3.connect(directory / DB_NAME) as dst:
