@@ -48,6 +48,10 @@ def sunbird_app(base: str) -> list[str]:
         assert refreshed.status_code == 200, refreshed.text
         seen += [device, realm["refresh_token"], refreshed.json()["result"]["access_token"]]
         http.post(base + REGISTER.format(version="v1"), json={"request": {"key": key}})  # no bearer: 401
+        signed = authtoken.generate("mobile_app_key", "mobile_app_secret")
+        for wrong in (jwts.tampered(signed), jwts.standard_base64_signature(signed)):
+            http.post(base + REGISTER.format(version="v1"), json={"request": {"key": key}},
+                      headers={"Authorization": f"Bearer {wrong}"})  # a bad signature: 403; standard Base64: 200
         unsigned = jwts.unsigned({"iss": "mobile_app_key"})
         http.post(base + REGISTER.format(version="v1"), json={"request": {"key": key}},
                   headers={"Authorization": f"Bearer {unsigned}"})  # alg none: refused
@@ -107,6 +111,10 @@ def ekool_app(base: str, monkeypatch: Any) -> list[str]:
         http.post(f"{base}/oauth/token", data={"grant_type": "refresh_token", "client_id": CLIENT,
                                                "client_secret": SECRET, "scope": "users-basic users-roles",
                                                "refresh_token": basic.json()["refresh_token"]})  # wider
+        http.post(f"{base}/oauth/token", data={**exchange, "code": _code(base), "client_secret": "not-the-secret"})
+        http.get(f"{base}/oauth/authorize", params={"response_type": "code", "client_id": CLIENT,
+                                                    "redirect_uri": "https://attacker.invalid/callback"},
+                 allow_redirects=False)  # an unregistered URI: refused, never redirected to
         http.get(f"{base}/oauth/authorize", params={"response_type": "code", "client_id": CLIENT,
                                                     "redirect_uri": REDIRECT, "scope": "users-everything"},
                  allow_redirects=False)  # the error redirect goes to the app: not followed

@@ -32,6 +32,9 @@ class Seen:
     spec_operation: dict[str, Any] | None = None
     # the API's whole spec, as the judge loaded it once (rules read it, never change it)
     spec: dict[str, Any] = field(default_factory=dict)
+    # the API's table of the conformance config: the credentials a rule may know (a client's secret, a gateway
+    # credential's), as `harness conform` uses them
+    section: Any = None
     # schemathesis's operation, which validates a response against the spec
     validator: Any = None
     # the target's published keys (JWKS documents); `keys(True)` fetches them again (after a rotation)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from broken.mutants import (
     AcceptsAlgNone,
+    BadSignatureIsUnauthorized,
     CachableTokens,
     CodeForAnyClient,
     CodeForAnyRedirectUri,
@@ -27,6 +28,7 @@ from broken.mutants import (
     DropsState,
     ErrorsWithoutMessage,
     ForeignSignedTokens,
+    IgnoresClientSecret,
     IgnoresPkce,
     IgnoresScopes,
     MissingBearerIsForbidden,
@@ -34,6 +36,7 @@ from broken.mutants import (
     Mutant,
     NewSecretEveryTime,
     NoRefreshRotation,
+    OpenRedirect,
     RefreshForAnyClient,
     RefreshIgnoresScope,
     RefreshMisstatesExpiry,
@@ -43,6 +46,7 @@ from broken.mutants import (
     ReusableCode,
     ServesWithoutToken,
     SignsV2WithAnUnpublishedKey,
+    StrictBase64Url,
     TextPlainJson,
     UnknownScopeIsBadRequest,
     WrongStatusForBadKey,
@@ -60,6 +64,10 @@ from harness.testing.live import ThreadedServer, free_port
 FINDS: dict[type[Mutant], str] = {
     DropsResmsgid: "register_envelope_has_documented_fields",
     AcceptsAlgNone: "credentials_are_required",
+    BadSignatureIsUnauthorized: "gateway_refuses_bad_signature",
+    StrictBase64Url: "gateway_accepts_standard_base64_signature",
+    IgnoresClientSecret: "token_rejects_wrong_client_secret",
+    OpenRedirect: "authorize_never_redirects_to_unregistered_uri",
     WrongStatusForBadKey: "register_rejects_each_documented_bad_key",
     CrashesOnGarbageRefreshToken: "refresh_rejects_garbage_token_with_invalid_grant",
     MissingRefreshTokenIsInvalidGrant: "refresh_requires_refresh_token",
@@ -90,12 +98,8 @@ FINDS: dict[type[Mutant], str] = {
 
 # What a proxy cannot tell from the traffic alone, and why (checked by `harness conform`'s active rules instead).
 NOT_PASSIVE = {
-    "BadSignatureIsUnauthorized": "which bearer has a bad signature needs the credential's secret",
     "UnknownIssIsBadSignature": "which `iss` names no credential needs the gateway's credentials",
-    "StrictBase64Url": "a refused standard-Base64 signature looks like any refused bearer",
     "IgnoresAcl": "which consumer is outside a route's group needs the gateway's consumers",
-    "IgnoresClientSecret": "a wrong client secret needs the client's secret",
-    "OpenRedirect": "an unregistered redirect URI needs the client's registration",
     "League8DropsErrorState": "an `rfc`-profile finding on league 8's own behaviour",
     "League8KeepsReplayedCodeTokens": "an `rfc`-profile finding on league 8's own behaviour",
     "League8UnchallengedResource401": "an `rfc`-profile finding on league 8's own behaviour",

@@ -214,3 +214,33 @@ def refresh_refuses_wider_scope(seen: Seen, memory: dict[str, Any]) -> None:
             return
         if isinstance(scopes, list):
             granted[_digest(body["refresh_token"])] = scopes
+
+
+@passive("ekool", "issueToken")
+def token_rejects_wrong_client_secret(seen: Seen, memory: dict[str, Any]) -> None:
+    """A known client (the conformance config's) sending another secret is never answered 2xx.
+
+    Source: RFC 6749 §2.3.1, §5.2 (`invalid_client`); reference/ekool-oauth2.md "Token endpoint".
+    """
+    section = seen.section
+    if section is None or not seen.response.is_success or "client_secret" not in seen.form:
+        return
+    known = {section.client_id: section.client_secret, section.other_client_id: section.other_client_secret}
+    client = seen.form.get("client_id")
+    if client in known and known[client] is not None:
+        expect(seen.form["client_secret"] == known[client], "a wrong client secret was accepted")
+
+
+@passive("ekool")
+def authorize_never_redirects_to_unregistered_uri(seen: Seen, memory: dict[str, Any]) -> None:
+    """The browser is never sent to a redirect URI no client registered (the config's `unregistered_redirect_uri`),
+    not even with an error.
+
+    Source: RFC 6749 §4.1.2.1 (MUST NOT redirect to an invalid redirection URI); RFC 9700 §4.1.1.
+    """
+    section = seen.section
+    location = seen.response.headers.get("location", "")
+    if section is None or not section.unregistered_redirect_uri or not seen.response.is_redirect:
+        return
+    expect(not location.startswith(section.unregistered_redirect_uri),
+           f"the browser was sent to the unregistered {section.unregistered_redirect_uri!r}")

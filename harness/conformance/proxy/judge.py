@@ -51,6 +51,7 @@ class Judge:
         self.operations: dict[tuple[str, str], dict[str, Any]] = {}
         self.validators: dict[tuple[str, str], Any] = {}
         self.specs: dict[str, dict[str, Any]] = {}
+        self.sections = {api: getattr(config, api) for api in config.apis}
         self.rules: list[PassiveRule] = list(spec_rules.RULES)
         for api in config.apis:
             spec = self.specs[api] = load_spec(api)
@@ -86,6 +87,7 @@ class Judge:
                 if not rule.judges(seen):
                     continue
                 self.checked[(rule.name, label)] += 1
+                seen.section = self.sections.get(rule.api or api)  # the rule's own API's credentials
                 try:
                     rule.func(seen, self.memory[rule.name])
                 except AssertionError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from typing import Any
 
 import jwt
@@ -186,3 +187,64 @@ def refresh_requires_refresh_token(seen: Seen, memory: dict[str, Any]) -> None:
         return
     expect(seen.response.status_code == 400 and _params(seen).get("err") == "BAD_REQUEST",
            f"a refresh without refresh_token got {seen.response.status_code} {_params(seen).get('err')!r}")
+
+
+def _known_secret(seen: Seen) -> tuple[str, str] | None:
+    """(bearer, the secret of the configured credential its `iss` names), for an HS256 bearer."""
+    if seen.bearer is None or seen.section is None:
+        return None
+    try:
+        header, claims = jwts.unverified(seen.bearer)
+    except ValueError:
+        return None
+    secrets = {c.key: c.secret for c in seen.section.credentials.values()}
+    if header.get("alg") != "HS256" or claims.get("iss") not in secrets:
+        return None
+    return seen.bearer, secrets[claims["iss"]]
+
+
+def _verifies_hs256(token: str, secret: str) -> bool:
+    """The signature alone (Kong's jwt plugin checks no claim but what its config names)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo secrets are shorter than RFC 7518 recommends
+        try:
+            jwt.PyJWS().decode(token, secret, algorithms=["HS256"])
+        except jwt.InvalidTokenError:
+            return False
+    return True
+
+
+def _standard_to_url_safe(token: str) -> str:
+    head, body, signature = token.split(".")
+    return f"{head}.{body}.{signature.rstrip('=').replace('+', '-').replace('/', '_')}"
+
+
+@passive("sunbird", *REGISTER, "refreshAccessToken")
+def gateway_refuses_bad_signature(seen: Seen, memory: dict[str, Any]) -> None:
+    """A bearer naming a known credential (the conformance config's) whose signature does not verify gets 403
+    `{"message": "Invalid signature"}`.
+
+    Source: reference/sunbird-api-manager.md "Gateway: bearer JWT check" (Kong's jwt plugin).
+    """
+    known = _known_secret(seen)
+    if known is None or _verifies_hs256(_standard_to_url_safe(known[0]), known[1]):
+        return
+    expect(seen.response.status_code == 403 and seen.json() == {"message": "Invalid signature"},
+           f"a bearer with a bad signature got {seen.response.status_code} {seen.response.text[:100]!r}")
+
+
+@passive("sunbird", *REGISTER, "refreshAccessToken")
+def gateway_accepts_standard_base64_signature(seen: Seen, memory: dict[str, Any]) -> None:
+    """A known credential's bearer whose signature is written in standard Base64 (`+ / =`) passes the gateway, as
+    Kong decodes either alphabet.
+
+    Source: reference/sunbird-api-manager.md "Gateway: bearer JWT check" (Kong's base64 decoding).
+    """
+    known = _known_secret(seen)
+    if known is None or not any(c in known[0].split(".")[2] for c in "+/="):
+        return
+    if not _verifies_hs256(_standard_to_url_safe(known[0]), known[1]):
+        return
+    body = seen.json()
+    refused = seen.response.status_code in (401, 403) and isinstance(body, dict) and "message" in body
+    expect(not refused, f"a standard-Base64 signature was refused: {seen.response.status_code} {body!r}")
