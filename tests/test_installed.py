@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tarfile
 import textwrap
+import time
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ import pytest
 
 from harness import __version__
 from harness.conformance.login import authorize_via_forms
-from harness.testing.live import ProcessServer
+from harness.testing.live import ProcessServer, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -199,3 +201,29 @@ def test_the_installed_tool_prints_and_checks_its_example_config_and_serves_it(i
                            "myspa0000000000000000000000000002", "redirect_uri": "http://localhost:3000/callback"})
         assert refused.status_code == 400 and refused.json()["hint"] == \
             "Code challenge must be provided for public clients"
+
+
+def test_the_installed_proxy_judges_traffic_to_the_installed_server(installed: Installed, server: ProcessServer,
+                                                                   tmp_path: Path) -> None:
+    port = free_port()
+    report = installed.empty / "proxy.json"
+    proxy = subprocess.Popen([installed.bin("harness"), "proxy", "--target", server.url, "--port", str(port),
+                              "--json", str(report), "--duration", "6", "--fail-on-violation"],
+                             cwd=installed.empty, env=installed.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert httpx.get(f"http://127.0.0.1:{port}/.well-known/jwks.json").status_code == 200
+        _, err = proxy.communicate(timeout=60)
+    finally:
+        if proxy.poll() is None:
+            proxy.kill()
+            proxy.wait()
+    assert proxy.returncode == 0, err
+    assert json.loads(report.read_text())["exchanges"] == 1
