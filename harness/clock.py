@@ -86,6 +86,30 @@ class SharedNumber:
         return value
 
 
+class SharedVersion:
+    """A version number the workers of one state directory share, for a cache each keeps of something in the
+    store (the armed faults, the triggers, the keys): `bump()` after changing it; `changed()` answers True once in
+    each process after any worker bumped it (one memory read when nothing changed); `forget()` makes this process
+    read again."""
+
+    def __init__(self, path: Path) -> None:
+        self._number = SharedNumber(path)
+        self._seen = -1.0
+
+    def changed(self) -> bool:
+        version = self._number.get()
+        if version == self._seen:
+            return False
+        self._seen = version
+        return True
+
+    def bump(self) -> None:
+        self._number.increment()
+
+    def forget(self) -> None:
+        self._seen = -1.0
+
+
 @contextlib.contextmanager
 def _locked(fd: int):
     fcntl.flock(fd, fcntl.LOCK_EX)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.clock import SharedNumber
+from harness.clock import SharedVersion
 from harness.routing import route_of
 from harness.store import Store
 
@@ -49,20 +49,17 @@ class Faults:
         self.store = store
         with store.transaction() as tx:
             tx.execute(DDL)
-        self._version = SharedNumber(state_dir / VERSION_FILE)
-        self._seen = -1.0
+        self._version = SharedVersion(state_dir / VERSION_FILE)
         self._armed: list[Fault] = []
 
     def armed(self) -> list[Fault]:
-        version = self._version.get()
-        if version != self._seen:
+        if self._version.changed():
             rows = self.store.query("SELECT id, fault FROM harness_faults ORDER BY id")
             self._armed = [Fault(row["id"], json.loads(row["fault"])) for row in rows]
-            self._seen = version
         return self._armed
 
     def _changed(self) -> None:
-        self._version.increment()
+        self._version.bump()
 
     def arm(self, spec: dict[str, Any]) -> dict[str, Any]:
         with self.store.transaction() as tx:
@@ -98,7 +95,7 @@ class Faults:
                 gone = spent and tx.execute("DELETE FROM harness_faults WHERE id = ? AND remaining = 0",
                                             (fault.id,)).rowcount
             if not spent:  # another worker used it up meanwhile: this list is stale
-                self._seen = -1.0
+                self._version.forget()
                 continue
             if gone:
                 self._changed()

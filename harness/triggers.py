@@ -13,7 +13,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from harness.clock import SharedNumber
+from harness.clock import SharedVersion
 from harness.store import Store
 
 VERSION_FILE = "triggers.bin"
@@ -26,12 +26,11 @@ class Triggers:
         self.store = store
         with store.transaction() as tx:
             tx.execute(DDL)
-        self._version = SharedNumber(state_dir / VERSION_FILE)
-        self._seen = -1.0
+        self._version = SharedVersion(state_dir / VERSION_FILE)
         self._armed: frozenset[str] = frozenset()
 
     def _changed(self) -> None:
-        self._version.increment()
+        self._version.bump()
 
     def armed(self) -> dict[str, int]:
         return {row["name"]: row["remaining"] for row in
@@ -48,10 +47,8 @@ class Triggers:
 
     def take(self, name: str, tx: sqlite3.Connection | None = None) -> bool:
         """Does this call fire `name`? If so, one is used up (in `tx` when the caller holds a transaction)."""
-        version = self._version.get()
-        if version != self._seen:
+        if self._version.changed():
             self._armed = frozenset(self.armed())
-            self._seen = version
         if name not in self._armed:
             return False
         with contextlib.nullcontext(tx) if tx is not None else self.store.transaction() as held:
@@ -60,7 +57,7 @@ class Triggers:
             gone = held.execute("DELETE FROM harness_triggers WHERE name = ? AND remaining <= 0", (name,)).rowcount
         if gone or not spent:
             self._changed()
-            self._seen = -1.0
+            self._version.forget()
         return bool(spent)
 
     def clear(self) -> int:

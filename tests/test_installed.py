@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tarfile
 import textwrap
-import time
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -25,7 +23,7 @@ import pytest
 
 from harness import __version__
 from harness.conformance.login import authorize_via_forms
-from harness.testing.live import ProcessServer, free_port
+from harness.testing.live import ProcessServer, free_port, wait_listening
 
 pytestmark = pytest.mark.slow
 
@@ -212,13 +210,7 @@ def test_the_installed_proxy_judges_traffic_to_the_installed_server(installed: I
                              cwd=installed.empty, env=installed.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_listening("127.0.0.1", port, timeout=30)
         assert httpx.get(f"http://127.0.0.1:{port}/.well-known/jwks.json").status_code == 200
         _, err = proxy.communicate(timeout=60)
     finally:

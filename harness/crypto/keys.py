@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from harness.clock import SharedNumber
+from harness.clock import SharedVersion
 from harness.crypto.memo import VerifiedMemo
 from harness.store import Store
 
@@ -63,21 +63,18 @@ class KeyRing:
         with store.transaction() as tx:
             tx.execute(_DDL)
             tx.execute(_GENERATIONS_DDL)
-        self._version = SharedNumber(store.state_dir / VERSION_FILE)
-        self._seen = -1.0
+        self._version = SharedVersion(store.state_dir / VERSION_FILE)
         self._current: dict[str, str] = {}
         self._generations: dict[str, list[str]] = {}
 
     def _fresh(self) -> None:
         """Forget what another worker's rotation or retirement made stale."""
-        version = self._version.get()
-        if version != self._seen:
+        if self._version.changed():
             self._current = {row["name"]: row["current"] for row in
                              self._store.query("SELECT name, current FROM signing_key_generations")}
             self._generations = {}
             self._jwks = None
             self._verified.clear()
-            self._seen = version
 
     @property
     def verified(self) -> VerifiedMemo:
@@ -86,8 +83,8 @@ class KeyRing:
         return self._verified
 
     def _changed(self) -> None:
-        self._version.increment()
-        self._seen = -1.0
+        self._version.bump()
+        self._version.forget()
 
     def current(self, name: str) -> str:
         """The kid that signs for `name` now."""
