@@ -213,3 +213,21 @@ def test_the_command_writes_reports_on_sigterm_and_fails_on_violation(reference,
 def _wait_for(port: int) -> None:
     """Until the proxy accepts connections (no request: every request would be an exchange it judges)."""
     wait_listening("127.0.0.1", port, timeout=30)
+
+
+def test_a_violation_message_never_quotes_a_secret():
+    from harness.conformance.proxy.judge import Judge
+
+    judge = Judge(ConformConfig(target="http://127.0.0.1:9", apis=("ekool",)))
+    request = httpx.Request("POST", "http://127.0.0.1:9/oauth/token", data={
+        "grant_type": "refresh_token", "client_id": "c", "client_secret": "the-client-secret",
+        "refresh_token": "the-old-refresh-token"})
+    body = {"access_token": "the-access-token-value", "refresh_token": "the-new-refresh-token"}  # no token_type
+    response = httpx.Response(200, json=body, request=request, headers={"cache-control": "no-store",
+                                                                          "pragma": "no-cache"})
+    response.read()
+    violations = judge.judge(request, response)
+    assert "body_matches_its_schema" in {v.rule for v in violations}
+    text = json.dumps([v.__dict__ for v in violations])
+    for secret in ("the-client-secret", "the-old-refresh-token", "the-access-token-value", "the-new-refresh-token"):
+        assert secret not in text
