@@ -241,10 +241,15 @@ def prism_mock(spec: Path, probe: str = "/") -> Iterator[Started]:
                 time.sleep(0.01)
         yield Started(url, time.perf_counter() - launched, process.pid)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Terminate a child the bench started, killing it if it does not exit within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.common import LOOPBACK, Request, best_driver, harness_serve, percentile, wait_for_status
+from bench.common import LOOPBACK, Request, best_driver, harness_serve, percentile, stop, wait_for_status
 from harness.testing.live import free_port
 
 PATH = "/.well-known/jwks.json"
@@ -56,12 +56,7 @@ def child(args: list[str], probe: str) -> Iterator[subprocess.Popen[bytes]]:
         wait_for_status(probe, process=process, timeout=60)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)
 
 
 def latencies(port: int, requests: int) -> list[float]:
