@@ -86,3 +86,15 @@ def test_masking_keeps_legitimate_variation_out():
     changed = {**b, "status": "failed"}
     assert compare({**view, "body": mask(a, ("http://a:1",))}, {**view, "body": mask(changed, ("http://b:2",))}) == [
         ("body/status", "ok", "failed")]
+
+
+def test_seconds_left_read_a_moment_apart_agree_but_another_lifetime_differs():
+    view = {"status": 200, "content_type": "application/json", "headers": {}}
+
+    def answer(expires_in: int, refresh_expires_in: int) -> dict:
+        return {**view, "body": mask({"result": {"expires_in": expires_in,
+                                                 "refresh_expires_in": refresh_expires_in}}, ())}
+
+    assert compare(answer(1800, 1800), answer(1799, 1797)) == []
+    assert compare(answer(1800, 1800), answer(3600, 1800)) == [("body/result/expires_in", 1800, 3600)]
+    assert compare(answer(1800, 0), answer(1800, 1800)) == [("body/result/refresh_expires_in", 0, 1800)]
