@@ -21,7 +21,7 @@ def state_banner_lines(ctx: Context, plugins: Sequence[ApiPlugin]) -> list[str]:
     """The banner from the state alone (no app needed: the parent of `--workers N` never builds one)."""
 
     base = ctx.settings.base_url
-    lines = [f"Harness listening on {base}  (state: {ctx.store.state_dir})", f"  landing page   {base}/",
+    lines = [f"Harness listening on {base}  ({ctx.store.describe()})", f"  landing page   {base}/",
              f"  JWKS           {base}/.well-known/jwks.json"]
     for plugin in plugins:
         mounts = ", ".join(f"{base}{bp or '/'}" for bp in plugin.base_paths)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from harness.cli_store import state_or_exit, store_app
 from harness.settings import ENV_VAR, Settings, default_state_dir
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ app.add_typer(postman_app, name="postman")
 config_app = typer.Typer(help="The data file of `harness serve --config`: an example, and a check.",
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(store_app, name="store")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -65,6 +67,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (they share the state).")] = 1,
     state: Annotated[Path | None, typer.Option(help="State directory (SQLite store and signing keys).")] = None,
+    store: Annotated[str, typer.Option(
+        "--store", envvar="HARNESS_STORE", show_envvar=True,
+        help="postgresql://user:password@host/db: the state in PostgreSQL, shared by every instance "
+        "(replicas); nothing shared lives under --state then.")] = "",
     auto_login: Annotated[str | None, typer.Option(
         "--auto-login", help="eKool user logged in and consenting at once (headless flows).")] = None,
     log_level: Annotated[str, typer.Option(help="critical, error, warning, info, debug.")] = "info",
@@ -92,8 +98,6 @@ def serve(
     from harness.cors import parse_origins
     from harness.plugins import load_plugins
     from harness.server import initialize_state
-    from harness.store import StateDirError
-
     if cors not in ("on", "off"):
         console.print(f"[red]error:[/] --cors {cors!r}: use on or off.")
         raise typer.Exit(2)
@@ -107,17 +111,14 @@ def serve(
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
         validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,
+        store_url=store,
     )
     if config is not None:
         settings = _data_config_or_exit(config, settings)
     if not _port_free(host, port):
         console.print(f"[red]error:[/] port {port} on {host} is already in use; pick another with --port.")
         raise typer.Exit(2)
-    try:
-        ctx = initialize_state(settings)  # state and keys once, before workers start; no connexion app here
-    except StateDirError as exc:
-        console.print(f"[red]error:[/] {exc}; choose another with --state.")
-        raise typer.Exit(2) from exc
+    ctx = state_or_exit(lambda: initialize_state(settings))  # once, before workers start; no connexion here
     from harness.banner import print_banner
 
     plugins = load_plugins()

@@ -21,11 +21,22 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 _LAYOUT = struct.Struct("<Qd")  # sequence number (odd while a write is in progress), offset in seconds
 _SEQUENCE, _OFFSET = struct.Struct("<Q"), struct.Struct("<d")
 _SPINS = 100_000  # a write takes microseconds; a sequence odd for this long is a dead writer's
-CLOCK_FILE = "clock.bin"
+CLOCK = "clock"  # the name of its shared number in the store
+
+
+class Number(Protocol):
+    """A number every process of one store reads and moves: `SharedNumber` here, or the PostgreSQL store's."""
+
+    def get(self) -> float: ...
+
+    def set(self, value: float) -> None: ...
+
+    def add(self, amount: float) -> float: ...
 
 
 class SharedNumber:
@@ -92,8 +103,8 @@ class SharedVersion:
     each process after any worker bumped it (one memory read when nothing changed); `forget()` makes this process
     read again."""
 
-    def __init__(self, path: Path) -> None:
-        self._number = SharedNumber(path)
+    def __init__(self, number: Number) -> None:
+        self._number = number
         self._seen = -1.0
 
     def changed(self) -> bool:
@@ -104,7 +115,7 @@ class SharedVersion:
         return True
 
     def bump(self) -> None:
-        self._number.increment()
+        self._number.add(1)
 
     def forget(self) -> None:
         self._seen = -1.0
@@ -135,15 +146,16 @@ class _LocalOffset:
 
 
 class Clock:
-    """`now()` is the wall clock plus the offset; `shared(state_dir)` gives every worker the same offset."""
+    """`now()` is the wall clock plus the offset; `shared(number)` gives every worker the same offset."""
 
     def __init__(self, offset: float = 0.0) -> None:
-        self._store: SharedNumber | _LocalOffset = _LocalOffset(offset)
+        self._store: Number = _LocalOffset(offset)
 
     @classmethod
-    def shared(cls, state_dir: Path) -> Clock:
+    def shared(cls, offset: Number) -> Clock:
+        """A clock whose offset is `offset`, shared by every process of one store (`Store.shared_number`)."""
         clock = cls()
-        clock._store = SharedNumber(state_dir / CLOCK_FILE)
+        clock._store = offset
         return clock
 
     @property

@@ -15,7 +15,6 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from harness.clock import SharedVersion
@@ -24,7 +23,7 @@ from harness.store import Store
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-VERSION_FILE = "faults.bin"
+VERSION = "faults"  # the name of its shared number in the store
 DDL = """CREATE TABLE IF NOT EXISTS harness_faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, fault TEXT NOT NULL, remaining INTEGER, fired INTEGER NOT NULL DEFAULT 0)"""
 
@@ -45,11 +44,11 @@ class Fault:
 class Faults:
     """The armed faults of one state directory; the list is re-read only when another worker changed it."""
 
-    def __init__(self, store: Store, state_dir: Path) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         with store.transaction() as tx:
             tx.execute(DDL)
-        self._version = SharedVersion(state_dir / VERSION_FILE)
+        self._version = SharedVersion(store.shared_number(VERSION))
         self._armed: list[Fault] = []
 
     def armed(self) -> list[Fault]:
@@ -63,9 +62,8 @@ class Faults:
 
     def arm(self, spec: dict[str, Any]) -> dict[str, Any]:
         with self.store.transaction() as tx:
-            row = tx.execute("INSERT INTO harness_faults (fault, remaining) VALUES (?, ?)",
-                             (json.dumps(spec), spec.get("count")))
-            fault_id = row.lastrowid
+            fault_id = tx.execute("INSERT INTO harness_faults (fault, remaining) VALUES (?, ?) RETURNING id",
+                                  (json.dumps(spec), spec.get("count"))).fetchone()[0]
         self._changed()
         return self.describe(fault_id) or {}
 

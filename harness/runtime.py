@@ -33,8 +33,8 @@ class Context:
 
     def __post_init__(self) -> None:
         self.journal = JournalStore(self.store)
-        self.faults = Faults(self.store, self.store.state_dir)
-        self.triggers = Triggers(self.store, self.store.state_dir)
+        self.faults = Faults(self.store)
+        self.triggers = Triggers(self.store)
 
 
 _scope_var: ContextVar[dict[str, Any]] | None = None

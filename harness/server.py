@@ -18,8 +18,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from harness import runtime
-from harness.clock import Clock
+from harness import runtime, schema
+from harness.clock import CLOCK, Clock
 from harness.cors import Cors
 from harness.crypto.keys import KeyRing
 from harness.faults import FaultInjector
@@ -30,7 +30,7 @@ from harness.routing import SLOT_KEY, RouteRecorder, RouteSlot, route_of
 from harness.runtime import Context
 from harness.settings import Settings
 from harness.specs import runtime_spec
-from harness.store import Store
+from harness.store import Store, open_store
 from harness.userdata import fingerprint, seed_data
 
 if TYPE_CHECKING:
@@ -44,8 +44,11 @@ _SLASHES = re.compile(r"/{2,}")
 
 
 def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin], settings: Settings) -> None:
-    """Keys, tables, and the starting data: seeded once per state directory and data (a restart with another
-    `--config` file, or none after one, seeds again; one with the same data keeps codes and tokens)."""
+    """Keys, tables, and the starting data: seeded once per store and data (a restart with another `--config`
+    file, or none after one, seeds again; one with the same data keeps codes and tokens). Instances starting
+    at once on an empty store do this one after another (each transaction holds the store's write lock)."""
+    with store.transaction() as tx:
+        schema.record(store, tx, schema.CORE, schema.parts([])[schema.CORE])
     for plugin in plugins:
         data = seed_data(settings, plugin)
         keys.ensure(plugin.key_ids(data))
@@ -59,7 +62,8 @@ def _initialize(store: Store, keys: KeyRing, plugins: list[ApiPlugin], settings:
             seeded = tx.execute("SELECT value FROM meta WHERE name = ?", (marker,)).fetchone()
             if seeded is None or seeded["value"] != fingerprint(data):
                 plugin.seed(tx, data)
-                tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (marker, fingerprint(data)))
+                store.set_meta(tx, marker, fingerprint(data))
+            schema.record(store, tx, plugin.name, ddl or "")
 
 
 def _problem(status: int, title: str, detail: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -245,6 +249,7 @@ class HarnessApp:
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
             runtime.enter(self.ctx)
+            self.ctx.store.begin_request()
             scope = dict(scope)
             scope[runtime.SCOPE_KEY] = self.ctx
             scope[SLOT_KEY] = RouteSlot()
@@ -264,10 +269,14 @@ def initialize_state(settings: Settings, apis: tuple[str, ...] | None = None) ->
 
     Cheap (no connexion): what `harness serve` needs before its workers start and to print the banner.
     """
-    store = Store(settings.state_dir)
+    store = open_store(settings)
+    plugins = load_plugins(apis)
+    for part, ddl in schema.parts(plugins).items():
+        schema.require_current(store, part, ddl)
     keys = KeyRing(store)
-    _initialize(store, keys, load_plugins(apis), settings)
-    return Context(settings=settings, store=store, keys=keys, clock=Clock.shared(settings.state_dir))
+    ctx = Context(settings=settings, store=store, keys=keys, clock=Clock.shared(store.shared_number(CLOCK)))
+    _initialize(store, keys, plugins, settings)
+    return ctx
 
 
 def create_app(settings: Settings | None = None, apis: tuple[str, ...] | None = None) -> HarnessApp:

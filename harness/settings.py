@@ -48,6 +48,9 @@ class Settings:
     journal: bool = True
     # Signs the eKool browser session cookie; derived from the state dir's secret when empty.
     session_secret: str = ""
+    # `--store postgresql://…`: the state in PostgreSQL, shared by instances (`harness.store_postgres`); empty:
+    # the SQLite file of `state_dir`.
+    store_url: str = ""
 
     @property
     def base_url(self) -> str:

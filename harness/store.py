@@ -1,7 +1,17 @@
-"""The embedded state store: one SQLite file per state directory, shared by every worker.
+"""The state store every worker and every instance shares: codes, tokens, credentials, keys, faults, journal.
 
-WAL mode lets readers run beside one writer; writes go through `transaction()`, which takes the
-write lock up front (`BEGIN IMMEDIATE`) so a read-then-write sequence is atomic across processes.
+Two backends behind one interface (`Store`), chosen by `open_store(settings)`:
+- `SqliteStore` (the default): one SQLite file per state directory, shared by the workers of one machine. WAL
+  lets readers run beside one writer; `transaction()` takes the write lock up front (`BEGIN IMMEDIATE`), so a
+  read-then-write sequence is atomic across processes.
+- `harness.store_postgres.PostgresStore` (`--store postgresql://…`): one database shared by instances on
+  several machines, with the same guarantee (see that module for how).
+
+The interface's contract, which every caller relies on: a `transaction()` sees no other writer between its
+first and its last statement; `query`/`one` read committed data; SQL is the subset both backends run (`?`
+placeholders, `INSERT … ON CONFLICT`, `RETURNING`; DDL in SQLite's type names, which the PostgreSQL store
+translates). `shared_number(name)` is a number (the clock's offset, a cache's version) every process of the same
+store reads and moves.
 """
 
 from __future__ import annotations
@@ -12,18 +22,103 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from harness.clock import Number, SharedNumber
+
+if TYPE_CHECKING:
+    from harness.settings import Settings
 
 DB_NAME = "state.db"
 
-_META_DDL = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+META_DDL = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
 class StateDirError(RuntimeError):
-    """The state directory cannot be created or written."""
+    """The state directory cannot be created or written, or the database cannot be reached."""
+
+
+class Row(Protocol):
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> Any: ...
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Transaction(Protocol):
+    """What `Store.transaction()` yields: `sqlite3.Connection`'s `execute`/`executemany`, on either backend."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, params: Any, /) -> Any: ...
 
 
 class Store:
+    """The interface; `SqliteStore` and `PostgresStore` implement `transaction`, `query`, `one`,
+    `shared_number` and `close`."""
+
+    state_dir: Path | None = None
+
+    def describe(self) -> str:
+        """Where the state lives, for the banner (never a password)."""
+        raise NotImplementedError
+
+    def transaction(self) -> Any:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def shared_number(self, name: str) -> Number:
+        raise NotImplementedError
+
+    def begin_request(self) -> None:
+        """A request starts: a backend may read the shared numbers once for it (no-op here)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def drop_all(self) -> None:
+        """Every table gone but an empty `meta` (`harness store reset` of tables another version made)."""
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write statement in its own transaction; returns the affected row count."""
+        with self.transaction() as tx:
+            return tx.execute(sql, params).rowcount
+
+    def meta(self, name: str, default_factory: Any = None) -> str | None:
+        """Read a meta value; with a factory, create it once (atomically across workers and instances)."""
+        row = self.one("SELECT value FROM meta WHERE name = ?", (name,))
+        if row is not None or default_factory is None:
+            return row["value"] if row else None
+        with self.transaction() as tx:
+            tx.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                       (name, default_factory()))
+            return tx.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()["value"]
+
+    def set_meta(self, tx: Transaction, name: str, value: str) -> None:
+        tx.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = "
+                   "excluded.value", (name, value))
+
+    def secret(self, name: str) -> str:
+        """A random secret generated once per store."""
+        value = self.meta(f"secret:{name}", lambda: secrets.token_urlsafe(32))
+        assert value is not None
+        return value
+
+
+class SqliteStore(Store):
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
         try:
@@ -36,7 +131,10 @@ class Store:
         self.path = self.state_dir / DB_NAME
         self._local = threading.local()
         with self.transaction() as tx:
-            tx.execute(_META_DDL)
+            tx.execute(META_DDL)
+
+    def describe(self) -> str:
+        return f"state: {self.state_dir}"
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -67,28 +165,28 @@ class Store:
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         return self.connection().execute(sql, params).fetchone()
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one write statement in its own transaction; returns the affected row count."""
-        with self.transaction() as tx:
-            return tx.execute(sql, params).rowcount
+    def shared_number(self, name: str) -> SharedNumber:
+        """A memory-mapped file of the state directory (`harness.clock.SharedNumber`)."""
+        return SharedNumber(self.state_dir / f"{name}.bin")
 
-    def meta(self, name: str, default_factory: Any = None) -> str | None:
-        """Read a meta value; with a factory, create it once (atomically across workers)."""
-        row = self.one("SELECT value FROM meta WHERE name = ?", (name,))
-        if row is not None or default_factory is None:
-            return row["value"] if row else None
+    def drop_all(self) -> None:
         with self.transaction() as tx:
-            tx.execute("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", (name, default_factory()))
-            return tx.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()["value"]
-
-    def secret(self, name: str) -> str:
-        """A random secret generated once per state directory."""
-        value = self.meta(f"secret:{name}", lambda: secrets.token_urlsafe(32))
-        assert value is not None
-        return value
+            for row in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                  "'sqlite_%'").fetchall():
+                tx.execute(f'DROP TABLE "{row[0]}"')
+            tx.execute(META_DDL)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def open_store(settings: Settings) -> Store:
+    """The store `settings` name: `store_url` (PostgreSQL) when set, else the state directory's SQLite file."""
+    if settings.store_url:
+        from harness.store_postgres import PostgresStore
+
+        return PostgresStore(settings.store_url)
+    return SqliteStore(settings.state_dir)

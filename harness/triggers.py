@@ -10,23 +10,21 @@ file of the state directory changes.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
-from pathlib import Path
 
 from harness.clock import SharedVersion
-from harness.store import Store
+from harness.store import Store, Transaction
 
-VERSION_FILE = "triggers.bin"
+VERSION = "triggers"  # the name of its shared number in the store
 DDL = "CREATE TABLE IF NOT EXISTS harness_triggers (name TEXT PRIMARY KEY, remaining INTEGER NOT NULL)"
 REFRESH_FAILURE = "refresh-failure:{api}"
 
 
 class Triggers:
-    def __init__(self, store: Store, state_dir: Path) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         with store.transaction() as tx:
             tx.execute(DDL)
-        self._version = SharedVersion(state_dir / VERSION_FILE)
+        self._version = SharedVersion(store.shared_number(VERSION))
         self._armed: frozenset[str] = frozenset()
 
     def _changed(self) -> None:
@@ -45,7 +43,7 @@ class Triggers:
         self._changed()
         return int(remaining)
 
-    def take(self, name: str, tx: sqlite3.Connection | None = None) -> bool:
+    def take(self, name: str, tx: Transaction | None = None) -> bool:
         """Does this call fire `name`? If so, one is used up (in `tx` when the caller holds a transaction)."""
         if self._version.changed():
             self._armed = frozenset(self.armed())

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from harness.server import HarnessApp, create_app
+from harness.server import HarnessApp, create_app, initialize_state
 from harness.settings import Settings
 from harness.store import DB_NAME
 from harness.testing.live import ThreadedServer
+from harness.testing.postgres import ThrowawayPostgres
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,27 @@ def state_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = create_app(Settings(state_dir=directory))
     app.ctx.store.close()
     return directory
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """A PostgreSQL cluster of this session (Debian's `postgresql`), stopped and deleted at its end."""
+    with ThrowawayPostgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres: ThrowawayPostgres) -> str:
+    """A database initialised once (keys, tables, demo data), copied for each test that needs a store."""
+    url = postgres.new_database()
+    initialize_state(Settings(store_url=url)).store.close()
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def store_url(postgres: ThrowawayPostgres, pg_template: str) -> str:
+    """This test's own PostgreSQL store: a copy of the initialised template."""
+    return postgres.new_database(template=pg_template)
 
 
 @pytest.fixture

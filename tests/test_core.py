@@ -8,10 +8,12 @@ import time
 import jwt
 import pytest
 
-from harness.clock import CLOCK_FILE, Clock
+from harness.clock import CLOCK, Clock, SharedNumber
 from harness.crypto.keys import KeyRing
 from harness.crypto.tokens import MalformedToken, sign_rs256, split
-from harness.store import StateDirError, Store
+from harness.store import SqliteStore, StateDirError
+
+CLOCK_FILE = f"{CLOCK}.bin"  # the SQLite store's shared number for the clock
 
 
 def test_health_names_every_api(client):
@@ -34,15 +36,15 @@ def test_doubled_slash_is_answered_like_single(client):
 
 
 def test_keys_survive_a_new_store_on_the_same_directory(tmp_path):
-    first = KeyRing(Store(tmp_path))
+    first = KeyRing(SqliteStore(tmp_path))
     first.ensure(["k1"])
     token = sign_rs256({"iss": "x"}, first, "k1")
-    second = KeyRing(Store(tmp_path))
+    second = KeyRing(SqliteStore(tmp_path))
     assert jwt.decode(token, second.public("k1"), algorithms=["RS256"]) == {"iss": "x"}
 
 
 def test_ensure_is_idempotent(tmp_path):
-    ring = KeyRing(Store(tmp_path))
+    ring = KeyRing(SqliteStore(tmp_path))
     ring.ensure(["a", "b"])
     pem = ring.public_pem("a")
     ring.ensure(["a", "b", "c"])
@@ -51,16 +53,16 @@ def test_ensure_is_idempotent(tmp_path):
 
 
 def test_meta_value_is_created_once(tmp_path):
-    store = Store(tmp_path)
+    store = SqliteStore(tmp_path)
     first = store.secret("session")
-    assert Store(tmp_path).secret("session") == first
+    assert SqliteStore(tmp_path).secret("session") == first
 
 
 def test_unwritable_state_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(StateDirError, match="not writable"):
-        Store(blocker / "state")
+        SqliteStore(blocker / "state")
 
 
 @pytest.mark.parametrize("token", ["", "a.b", "!!!.e30.x", "e30.bm90anNvbg.x", "W10.e30.x"])
@@ -91,7 +93,7 @@ def test_a_spec_is_validated_once_per_state_and_content(tmp_path, monkeypatch):
         original.__func__(cls, spec)
 
     monkeypatch.setattr(Specification, "_validate_spec", classmethod(counting))
-    store = Store(tmp_path)
+    store = SqliteStore(tmp_path)
     spec = load_spec("ekool")
     with _spec_validation_remembered(store):
         Specification.from_dict(load_spec("ekool"))
@@ -115,24 +117,24 @@ def test_a_token_request_logs_no_connexion_warning(client, caplog):
 
 def test_clocks_on_one_state_dir_share_one_offset(tmp_path):
     """What every worker of one server sees (issue 14): a move through one clock is the other's at once."""
-    first, second = Clock.shared(tmp_path), Clock.shared(tmp_path)
+    first, second = Clock.shared(SharedNumber(tmp_path / CLOCK_FILE)), Clock.shared(SharedNumber(tmp_path / CLOCK_FILE))
     first.advance(3600)
     assert second.offset == 3600 and abs(second.now() - time.time() - 3600) < 1
     second.set_to(1_798_761_600)
     assert abs(first.now() - 1_798_761_600) < 1
     first.reset()
     assert second.offset == 0
-    assert Clock.shared(tmp_path).offset == 0 and Clock().offset == 0
+    assert Clock.shared(SharedNumber(tmp_path / CLOCK_FILE)).offset == 0 and Clock().offset == 0
 
 
 def test_a_clock_left_mid_write_by_a_dead_writer_is_repaired(tmp_path):
-    clock = Clock.shared(tmp_path)
+    clock = Clock.shared(SharedNumber(tmp_path / CLOCK_FILE))
     clock.advance(60)
     path = tmp_path / CLOCK_FILE
     raw = bytearray(path.read_bytes())
     raw[0] |= 1  # an odd sequence: a write that never finished
     path.write_bytes(bytes(raw))
-    assert Clock.shared(tmp_path).offset == 60
+    assert Clock.shared(SharedNumber(tmp_path / CLOCK_FILE)).offset == 60
     assert path.read_bytes()[0] & 1 == 0
 
 

@@ -22,19 +22,18 @@ from harness.clock import SharedVersion
 from harness.crypto.memo import VerifiedMemo
 from harness.store import Store
 
-_DDL = """
+DDL = """
 CREATE TABLE IF NOT EXISTS signing_keys (
     kid TEXT PRIMARY KEY,
-    private_pem TEXT NOT NULL,
-    created_at REAL NOT NULL DEFAULT (julianday('now'))
+    private_pem TEXT NOT NULL
 )
 """
 # A rotated key name: the kid that signs now, and the last generation number (kids are `<name>.<n>`, never reused).
-_GENERATIONS_DDL = """
+GENERATIONS_DDL = """
 CREATE TABLE IF NOT EXISTS signing_key_generations (
     name TEXT PRIMARY KEY, current TEXT NOT NULL, serial INTEGER NOT NULL)
 """
-VERSION_FILE = "keys.bin"
+VERSION = "keys"  # the name of its shared number in the store
 
 
 def _generation(name: str, kid: str) -> int | None:
@@ -61,9 +60,9 @@ class KeyRing:
         self._jwks: dict[str, Any] | None = None
         self._verified = VerifiedMemo()
         with store.transaction() as tx:
-            tx.execute(_DDL)
-            tx.execute(_GENERATIONS_DDL)
-        self._version = SharedVersion(store.state_dir / VERSION_FILE)
+            tx.execute(DDL)
+            tx.execute(GENERATIONS_DDL)
+        self._version = SharedVersion(store.shared_number(VERSION))
         self._current: dict[str, str] = {}
         self._generations: dict[str, list[str]] = {}
 
@@ -111,7 +110,8 @@ class KeyRing:
             serial = (row["serial"] if row else 1) + 1
             kid = f"{name}.{serial}"
             tx.execute("INSERT INTO signing_keys (kid, private_pem) VALUES (?, ?)", (kid, pem))
-            tx.execute("INSERT OR REPLACE INTO signing_key_generations (name, current, serial) VALUES (?, ?, ?)",
+            tx.execute("INSERT INTO signing_key_generations (name, current, serial) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET current = excluded.current, serial = excluded.serial",
                        (name, kid, serial))
         self._changed()
         return kid
@@ -136,7 +136,7 @@ class KeyRing:
         pems = {kid: _new_private_pem() for kid in missing}
         with self._store.transaction() as tx:
             tx.executemany(
-                "INSERT OR IGNORE INTO signing_keys (kid, private_pem) VALUES (?, ?)", pems.items()
+                "INSERT INTO signing_keys (kid, private_pem) VALUES (?, ?) ON CONFLICT (kid) DO NOTHING", pems.items()
             )
         self._jwks = None
 

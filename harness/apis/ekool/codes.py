@@ -9,10 +9,10 @@ import hmac
 import json
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
 from harness.apis.ekool.demo import digest
+from harness.store import Transaction
 
 PKCE_VALUE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
@@ -43,7 +43,7 @@ class AuthCode:
         return hmac.compare_digest(expected.encode(), (self.code_challenge or "").encode())
 
 
-def issue(tx: sqlite3.Connection, client_id: str, user_id: int, redirect_uri: str | None, scopes: list[str],
+def issue(tx: Transaction, client_id: str, user_id: int, redirect_uri: str | None, scopes: list[str],
           code_challenge: str | None, code_challenge_method: str | None, expires_at: float) -> str:
     code = opaque()
     tx.execute(
@@ -55,7 +55,7 @@ def issue(tx: sqlite3.Connection, client_id: str, user_id: int, redirect_uri: st
     return code
 
 
-def find(tx: sqlite3.Connection, code: str) -> AuthCode | None:
+def find(tx: Transaction, code: str) -> AuthCode | None:
     row = tx.execute("SELECT * FROM ekool_auth_codes WHERE code_hash = ?", (digest(code),)).fetchone()
     if row is None:
         return None
@@ -64,5 +64,5 @@ def find(tx: sqlite3.Connection, code: str) -> AuthCode | None:
                     row["expires_at"], bool(row["revoked"]))
 
 
-def revoke(tx: sqlite3.Connection, code: AuthCode) -> None:
+def revoke(tx: Transaction, code: AuthCode) -> None:
     tx.execute("UPDATE ekool_auth_codes SET revoked = 1 WHERE code_hash = ?", (code.code_hash,))

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 from harness import contract
 from harness.plugins import SeedData
 from harness.runtime import Context
+from harness.store import Row, Transaction
 from harness.userdata import seed_data
 
 DEMO_DIR: Path = contract.fixture_dir() / "ekool" / "demo"
@@ -131,7 +131,7 @@ def starting_data(data: SeedData) -> tuple[list[dict[str, Any]], list[dict[str, 
             [u for u in users if u["username"] not in usernames] + list(configured_users))
 
 
-def seed(tx: sqlite3.Connection, data: SeedData) -> None:
+def seed(tx: Transaction, data: SeedData) -> None:
     """Forget every eKool client, user, code and token, then load the starting data. A public client (Passport's:
     no secret) is stored with an empty secret hash."""
     for table in TABLES:
@@ -157,7 +157,7 @@ def find_client(ctx: Context, client_id: str) -> Client | None:
                   tuple(json.loads(row["scopes"])))
 
 
-def _user(row: sqlite3.Row | None) -> User | None:
+def _user(row: Row | None) -> User | None:
     return None if row is None else User(row["id"], row["username"], json.loads(row["profile"]))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from harness.apis.ekool import clients, codes, oauth_errors, scenarios, scopes, tokens
 from harness.apis.ekool.demo import Client
 from harness.runtime import Context, current
+from harness.store import Transaction
 
 # league's BearerTokenResponse: `no-store`/`no-cache` and a charset on success only; its errors carry neither
 # (reference/ekool-oauth2.md, "Measured against the genuine library")
@@ -48,7 +48,7 @@ def grant(ctx: Context, form: Mapping[str, str], headers: Mapping[str, str]) -> 
     raise failure  # after the commit: the failure is used up and the pair revoked
 
 
-def _exchange_code(ctx: Context, tx: sqlite3.Connection, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
+def _exchange_code(ctx: Context, tx: Transaction, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
     value = form.get("code")
     if value is None:
         raise oauth_errors.invalid_request("code")
@@ -85,7 +85,7 @@ def _check_verifier(code: codes.AuthCode, verifier: str | None) -> None:
         raise oauth_errors.invalid_grant("Failed to verify `code_verifier`.")
 
 
-def _refresh(ctx: Context, tx: sqlite3.Connection, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
+def _refresh(ctx: Context, tx: Transaction, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
     value = form.get("refresh_token")
     if value is None:
         raise oauth_errors.invalid_request("refresh_token")

@@ -3,11 +3,11 @@ made to fail (`/__harness/tokens/revoke`, `/__harness/refresh-failures`)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 
 from harness.apis.ekool import oauth_errors, tokens
 from harness.runtime import Context
+from harness.store import Transaction
 from harness.triggers import REFRESH_FAILURE
 
 REFRESH_FAILURE_NAME = REFRESH_FAILURE.format(api="ekool")
@@ -15,7 +15,7 @@ _KINDS = {"access_tokens": "ekool_access_tokens", "refresh_tokens": "ekool_refre
           "codes": "ekool_auth_codes"}
 
 
-def revoke_tokens(ctx: Context, tx: sqlite3.Connection, user: str | None, client: str | None) -> dict[str, int]:
+def revoke_tokens(ctx: Context, tx: Transaction, user: str | None, client: str | None) -> dict[str, int]:
     """Passport's revocation of every access token, refresh token and unused code of the user (by username) and/or
     client: the resources then answer 401 "Access token has been revoked", a refresh "Token has been revoked", a
     code "Authorization code has been revoked", and the next authorization asks for consent again."""
@@ -32,7 +32,7 @@ def revoke_tokens(ctx: Context, tx: sqlite3.Connection, user: str | None, client
             for kind, table in _KINDS.items()}
 
 
-def injected_refresh_failure(ctx: Context, tx: sqlite3.Connection, form: Mapping[str, str]
+def injected_refresh_failure(ctx: Context, tx: Transaction, form: Mapping[str, str]
                              ) -> oauth_errors.OAuthError | None:
     """An armed refresh failure, used up by this refresh: the presented pair is revoked (as a server that refuses
     a refresh token is done with it) and the answer is the `invalid_grant` Passport gives on league 9 for a revoked

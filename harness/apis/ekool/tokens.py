@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from harness.apis.ekool import PLUGIN
 from harness.apis.ekool.codes import opaque
 from harness.apis.ekool.demo import digest
 from harness.runtime import Context
+from harness.store import Transaction
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def access_token(ctx: Context, client_id: str, user_id: int, scopes: list[str], 
     return jwt.encode(claims, key, algorithm="RS256", headers={"typ": "JWT", "alg": "RS256"}, sort_headers=False)
 
 
-def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:
+def issue_pair(ctx: Context, tx: Transaction, client_id: str, user_id: int, scopes: list[str]) -> dict[str, Any]:
     """Store and return a new access/refresh pair as the token endpoint's body (league's key order)."""
     now = ctx.clock.now()
     access_ttl = PLUGIN.lifetime(ctx.settings, "ekool_access")
@@ -70,7 +70,7 @@ def issue_pair(ctx: Context, tx: sqlite3.Connection, client_id: str, user_id: in
             "access_token": access_token(ctx, client_id, user_id, scopes, jti, expires_at), "refresh_token": refresh}
 
 
-def find_refresh(tx: sqlite3.Connection, token: str) -> RefreshToken | None:
+def find_refresh(tx: Transaction, token: str) -> RefreshToken | None:
     row = tx.execute("SELECT * FROM ekool_refresh_tokens WHERE token_hash = ?", (digest(token),)).fetchone()
     if row is None:
         return None
@@ -78,7 +78,7 @@ def find_refresh(tx: sqlite3.Connection, token: str) -> RefreshToken | None:
                         tuple(json.loads(row["scopes"])), row["expires_at"], bool(row["revoked"]))
 
 
-def revoke_pair(tx: sqlite3.Connection, refresh: RefreshToken) -> None:
+def revoke_pair(tx: Transaction, refresh: RefreshToken) -> None:
     tx.execute("UPDATE ekool_refresh_tokens SET revoked = 1 WHERE token_hash = ?", (refresh.token_hash,))
     tx.execute("UPDATE ekool_access_tokens SET revoked = 1 WHERE jti = ?", (refresh.access_jti,))
 

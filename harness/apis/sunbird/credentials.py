@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import string
 from dataclasses import dataclass
 
-from harness.store import Store
+from harness.store import Row, Store
 
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 
@@ -46,7 +45,7 @@ def new_secret() -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(32))
 
 
-def _own_secret(row: sqlite3.Row, consumer: str, key: str) -> str:
+def _own_secret(row: Row, consumer: str, key: str) -> str:
     if row["consumer"] != consumer or row["algorithm"] != "HS256":
         raise CredentialConflict(key)
     return row["secret"]

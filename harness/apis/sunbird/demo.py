@@ -6,7 +6,6 @@ The YAML files are the single source: the seed, the `harness serve` banner and t
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 
 from harness import contract
 from harness.plugins import SeedData
+from harness.store import Transaction
 from harness.userdata import seed_data
 
 DEMO_DIR: Path = contract.fixture_dir() / "sunbird" / "demo"
@@ -27,8 +27,7 @@ CREATE TABLE IF NOT EXISTS sunbird_credentials (
     consumer TEXT NOT NULL,
     algorithm TEXT NOT NULL CHECK (algorithm IN ('HS256', 'RS256')),
     secret TEXT,
-    demo INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL DEFAULT (julianday('now'))
+    demo INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS sunbird_rate_limits (
     credential TEXT NOT NULL, minute INTEGER NOT NULL, hits INTEGER NOT NULL, PRIMARY KEY (credential, minute)
@@ -139,7 +138,7 @@ def rotating_keys() -> tuple[str, ...]:
     return (realm().signing_key,)
 
 
-def seed(tx: sqlite3.Connection, data: SeedData) -> None:
+def seed(tx: Transaction, data: SeedData) -> None:
     """Replace every Sunbird row with the starting data (registered credentials and sessions are dropped)."""
     for table in TABLES:
         tx.execute(f"DELETE FROM {table}")  # fixed names, not input

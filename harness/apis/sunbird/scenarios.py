@@ -7,15 +7,14 @@ refuses the realm's own refresh grant, not `/auth/v1/refresh/token`: a failure t
 
 from __future__ import annotations
 
-import sqlite3
-
 from harness.runtime import Context
+from harness.store import Transaction
 from harness.triggers import REFRESH_FAILURE
 
 REFRESH_FAILURE_NAME = REFRESH_FAILURE.format(api="sunbird")
 
 
-def revoke_tokens(ctx: Context, tx: sqlite3.Connection, user: str | None, client: str | None) -> dict[str, int]:
+def revoke_tokens(ctx: Context, tx: Transaction, user: str | None, client: str | None) -> dict[str, int]:
     """Keycloak's "sign out" of every session of the realm user (username) and/or realm client: their refresh
     tokens get `invalid_grant` at the realm's token endpoint."""
     conditions, params = [], []
