@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-# Programs the suite needs from Debian, as path:package. `make test` installs the missing ones when it runs as
-# root and otherwise stops at once with the command to run.
-SYSTEM_TOOLS := /usr/bin/chromium:chromium
+# Programs the suite needs from Debian, as path:package (a path may be a glob). `make test` installs the missing
+# ones when it runs as root and otherwise stops at once with the command to run. The tests start their own
+# throwaway PostgreSQL cluster from the postgresql package's binaries (harness/testing/postgres.py).
+SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/lib/postgresql/*/bin/initdb:postgresql
 
 .PHONY: serve test lint install install-test node system-tools clean
 
@@ -29,7 +30,7 @@ node_modules/.bin/newman: package.json
 	touch $@
 
 system-tools:
-	@missing=""; for tool in $(SYSTEM_TOOLS); do [ -x "$${tool%%:*}" ] || missing="$$missing $${tool#*:}"; done; \
+	@missing=""; for tool in $(SYSTEM_TOOLS); do ls $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool#*:}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 	  echo "make test needs the Debian package(s)$$missing, which are not installed. Run:" >&2; \

@@ -15,6 +15,8 @@ import httpx
 import psycopg
 import pytest
 
+from harness.apis.ekool.demo import starting_data
+from harness.plugins import SeedData
 from harness.testing.balancer import RoundRobin
 from harness.testing.ekool import EkoolTokens, _demo_client
 from harness.testing.live import ProcessServer, wait_healthy
@@ -94,8 +96,7 @@ def test_replicas_starting_at_once_on_an_empty_database_create_seed_and_key_it_o
         clients = conn.execute("SELECT count(*) FROM harness.ekool_clients").fetchone()[0]
         markers = conn.execute("SELECT name FROM harness.meta WHERE name LIKE 'seeded:%' ORDER BY name").fetchall()
     assert kids[0] == kids[1] >= 3
-    assert clients == len(__import__("yaml").safe_load(
-        (Path(__file__).parent.parent / "fixtures/ekool/demo/clients.yaml").read_text())["clients"])
+    assert clients == len(starting_data(SeedData())[0]), "the demo clients, seeded once"
     assert [m[0] for m in markers] == ["seeded:ekool", "seeded:sunbird"]
     assert all(not (tmp_path / f"instance-{n}").exists() or not any((tmp_path / f"instance-{n}").iterdir())
                for n in range(3)), "with --store nothing shared lives under --state"
@@ -112,8 +113,9 @@ def test_logging_in_at_one_instance_and_consenting_at_another_gives_a_code_a_thi
                 "redirect_uri": CLIENT["redirect_uris"][0], "code": code}
     first = httpx.post(f"{replicas.urls[1]}/oauth/token", data=exchange)
     assert first.status_code == 200, first.text
-    assert httpx.get(f"{replicas.urls[2]}/user/me/basic",
-                     headers={"Authorization": f"Bearer {first.json()['access_token']}"}).json()["data"]["id"] == "100001"
+    basic = httpx.get(f"{replicas.urls[2]}/user/me/basic",
+                      headers={"Authorization": f"Bearer {first.json()['access_token']}"})
+    assert basic.json()["data"]["id"] == "100001"
     again = httpx.post(f"{replicas.urls[0]}/oauth/token", data=exchange)
     assert again.status_code == 400 and again.json()["hint"] == "Authorization code has been revoked", again.text
 
