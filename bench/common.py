@@ -203,10 +203,10 @@ class Started:
 
 
 @contextlib.contextmanager
-def harness_serve(state_dir: Path, workers: int = 2, *extra: str, probe: str = "/.well-known/jwks.json"
-                  ) -> Iterator[Started]:
+def harness_serve(state_dir: Path, workers: int = 2, *extra: str, probe: str = "/.well-known/jwks.json",
+                  port: int | None = None) -> Iterator[Started]:
     """`harness serve` as a child process; `start_seconds` is launch → first 200 on `probe` (an API route)."""
-    server = ProcessServer(state_dir, workers, None, *extra)
+    server = ProcessServer(state_dir, workers, port, *extra)
     launched = time.perf_counter()
     process = server.launch()
     try:

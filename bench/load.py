@@ -9,6 +9,8 @@ secret, and no request may have hit a connection error or a 5xx.
 
     python -m bench.load --seconds 60 --users 50            # starts `harness serve --workers 2`
     python -m bench.load --url http://127.0.0.1:8000 ...    # a server you started with --auto-login mari
+    python -m bench.load --store postgresql --instances 2 --workers 1   # two instances on one PostgreSQL,
+                                                                       # each request to the next instance
 
 Loopback only: the script refuses any other host.
 """
@@ -16,23 +18,28 @@ Loopback only: the script refuses any other host.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from bench.common import harness_serve, percentile
 from harness.conformance.config import ConformConfig
+from harness.testing.balancer import RoundRobin
+from harness.testing.live import free_port
+from harness.testing.postgres import ThrowawayPostgres
 from harness.testing.tokens import TokenHelper
 
 AUTO_LOGIN_USER = "mari"
@@ -40,6 +47,20 @@ EKOOL_DEMO_CLIENT = (ConformConfig().ekool.client_id, ConformConfig().ekool.clie
 REFRESH_PATH = "/api/auth/v1/refresh/token"
 EKOOL_RESOURCES = ("/generaldata", "/user/me/basic", "/user/me/roles", "/user/me/schools", "/user/me/children")
 SAMPLE_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the load goes: one base URL, or several instances of one deployment taken in turn per request
+    (`harness.testing.balancer.RoundRobin`, a load balancer without sticky sessions)."""
+
+    base_url: str
+    instances: tuple[str, ...] = ()
+
+    def client(self, **options: Any) -> httpx.Client:
+        transport = RoundRobin(self.instances) if self.instances else None
+        return httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=30.0, transport=transport,
+                            **options)
 
 
 @dataclass
@@ -81,14 +102,11 @@ class Tally:
 class VirtualUser:
     """One app instance: its own connection pool, device, tokens and refresh-token chain."""
 
-    def __init__(self, base_url: str, tally: Tally, key_pool: list[str]) -> None:
+    def __init__(self, target: Target, tally: Tally, key_pool: list[str]) -> None:
         self.tally = tally
         self.key_pool = key_pool
         self.step = "setup"
-        self.client = httpx.Client(
-            base_url=base_url, follow_redirects=False, timeout=30.0,
-            event_hooks={"request": [self._sent], "response": [self._answered]},
-        )
+        self.client = target.client(event_hooks={"request": [self._sent], "response": [self._answered]})
         self.tokens = TokenHelper(self.client)
         self.access_token: str | None = None
         self.refresh_token: str | None = None
@@ -204,7 +222,7 @@ class Consistency:
     problems: list[str] = field(default_factory=list)
 
 
-def check_consistency(base_url: str, tally: Tally, parallel: int = 8) -> Consistency:
+def check_consistency(target: Target, tally: Tally, parallel: int = 8) -> Consistency:
     """Every issued eKool refresh token is valid exactly once; every v1 key kept one secret."""
     result = Consistency()
     lock = threading.Lock()
@@ -212,7 +230,7 @@ def check_consistency(base_url: str, tally: Tally, parallel: int = 8) -> Consist
 
     def client() -> httpx.Client:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base_url, timeout=30.0)
+            local.client = target.client()
             clients.append(local.client)
         return local.client
 
@@ -244,7 +262,8 @@ def check_consistency(base_url: str, tally: Tally, parallel: int = 8) -> Consist
     result.checked_rotated, result.checked_current = len(tally.used_refresh), len(unused)
     if len(set(tally.issued_refresh)) != len(tally.issued_refresh):
         result.problems.append("the same eKool refresh token was issued twice")
-    with TokenHelper.over_http(base_url) as helper:
+    with target.client() as http:
+        helper = TokenHelper(http)
         for key, seen in sorted(tally.v1_secrets.items()):
             again = helper.sunbird_v1_credential("mobile_device", key=key)["secret"]
             if seen != {again}:
@@ -290,12 +309,16 @@ def _require_loopback(base_url: str) -> None:
         raise ValueError(f"load runs talk to loopback only, not {base_url}")
 
 
-def run_load(base_url: str, seconds: float, users: int = 50, key_pool: int = 16) -> LoadReport:
-    """Drive `users` virtual users for `seconds` (the eKool server must run with `--auto-login mari`)."""
-    _require_loopback(base_url)
+def run_load(base_url: str, seconds: float, users: int = 50, key_pool: int = 16,
+             instances: Sequence[str] = ()) -> LoadReport:
+    """Drive `users` virtual users for `seconds` (the eKool server must run with `--auto-login mari`), at
+    `base_url` or, per request in turn, at each of `instances` (then the consistency check is spread too)."""
+    for url in (base_url, *instances):
+        _require_loopback(url)
+    target = Target(base_url, tuple(instances))
     tally = Tally()
     pool = [f"load-device-{secrets.token_hex(4)}-{n}" for n in range(key_pool)]
-    vus = [VirtualUser(base_url, tally, pool) for _ in range(users)]
+    vus = [VirtualUser(target, tally, pool) for _ in range(users)]
     started = time.monotonic()
     try:
         with ThreadPoolExecutor(users) as executor:
@@ -304,18 +327,27 @@ def run_load(base_url: str, seconds: float, users: int = 50, key_pool: int = 16)
         for vu in vus:
             vu.close()
     elapsed = time.monotonic() - started
-    return LoadReport(elapsed, users, tally, check_consistency(base_url, tally))
+    return LoadReport(elapsed, users, tally, check_consistency(target, tally))
 
 
 @contextmanager
-def load_target(url: str | None, workers: int) -> Iterator[str]:
-    """The given URL, or a fresh `harness serve --workers N --auto-login mari` on a temporary state."""
+def load_target(url: str | None, workers: int, store: str = "sqlite", instances: int = 1) -> Iterator[list[str]]:
+    """The given URL, or fresh `harness serve --workers N --auto-login mari` instances: one on a temporary
+    state directory (sqlite), or `instances` sharing a throwaway PostgreSQL database (postgresql)."""
     if url:
-        yield url
+        yield [url]
         return
-    with tempfile.TemporaryDirectory(prefix="harness-load-") as state, \
-            harness_serve(Path(state), workers, "--auto-login", AUTO_LOGIN_USER) as server:
-        yield server.url
+    with tempfile.TemporaryDirectory(prefix="harness-load-") as state, ExitStack() as stack:
+        ports = [free_port() for _ in range(instances)]
+        # the first instance's address is the deployment's, as a load balancer's would be
+        extra: tuple[str, ...] = ("--auto-login", AUTO_LOGIN_USER, "--public-url", f"http://127.0.0.1:{ports[0]}")
+        if store == "postgresql":
+            extra += ("--store", stack.enter_context(ThrowawayPostgres()).new_database())
+        elif instances > 1:
+            raise ValueError("instances share a store: --instances > 1 needs --store postgresql")
+        servers = [stack.enter_context(harness_serve(Path(state) / str(n), workers, *extra, port=port))
+                   for n, port in enumerate(ports)]
+        yield [server.url for server in servers]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,9 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50, help="concurrent virtual users (connections)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--url", help="an already running server (loopback, --auto-login mari)")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: a throwaway cluster (Debian's postgresql) shared by the instances")
+    parser.add_argument("--instances", type=int, default=1, help="instances on one store, taken in turn per request")
     args = parser.parse_args(argv)
-    with load_target(args.url, args.workers) as url:
-        report = run_load(url, args.seconds, args.users)
+    with load_target(args.url, args.workers, args.store, args.instances) as urls:
+        report = run_load(urls[0], args.seconds, args.users, instances=urls if len(urls) > 1 else ())
+    print(f"{os.cpu_count()} cores; {args.instances} instance(s) x {args.workers} workers on {args.store}")
     print(report.table())
     problems = report.problems()
     for problem in problems:

@@ -20,7 +20,7 @@ def banner_lines(application: HarnessApp) -> list[str]:
 def state_banner_lines(ctx: Context, plugins: Sequence[ApiPlugin]) -> list[str]:
     """The banner from the state alone (no app needed: the parent of `--workers N` never builds one)."""
 
-    base = ctx.settings.base_url
+    base = ctx.settings.public_base_url
     lines = [f"Harness listening on {base}  ({ctx.store.describe()})", f"  landing page   {base}/",
              f"  JWKS           {base}/.well-known/jwks.json"]
     for plugin in plugins:

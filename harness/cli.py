@@ -8,6 +8,7 @@ import os
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -71,6 +72,10 @@ def serve(
         "--store", envvar="HARNESS_STORE", show_envvar=True,
         help="postgresql://user:password@host/db: the state in PostgreSQL, shared by every instance "
         "(replicas); nothing shared lives under --state then.")] = "",
+    public_url: Annotated[str, typer.Option(
+        "--public-url", envvar="HARNESS_PUBLIC_URL", show_envvar=True,
+        help="The address clients use for every instance (a load balancer's): the Sunbird realm's issuer "
+        "(default: http://HOST:PORT of this instance).")] = "",
     auto_login: Annotated[str | None, typer.Option(
         "--auto-login", help="eKool user logged in and consenting at once (headless flows).")] = None,
     log_level: Annotated[str, typer.Option(help="critical, error, warning, info, debug.")] = "info",
@@ -101,6 +106,11 @@ def serve(
     if cors not in ("on", "off"):
         console.print(f"[red]error:[/] --cors {cors!r}: use on or off.")
         raise typer.Exit(2)
+    parts = urlsplit(public_url)
+    if public_url and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query):
+        console.print(f"[red]error:[/] --public-url {public_url!r}: give an absolute http(s) URL, e.g. "
+                      "https://harness.example.org")
+        raise typer.Exit(2)
     try:
         origins = parse_origins(cors_origins)
     except ValueError as exc:
@@ -111,7 +121,7 @@ def serve(
         state_dir=state or default_state_dir(), host=host, port=port, workers=workers,
         auto_login=auto_login, log_level=log_level, rate_limit_per_minute=rate_limit,
         validate_responses=validate_responses, fast_path=fast_path, ekool_integer_timestamps=ekool_integer_timestamps,
-        store_url=store,
+        store_url=store, public_url=public_url,
     )
     if config is not None:
         settings = _data_config_or_exit(config, settings)

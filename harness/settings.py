@@ -51,10 +51,17 @@ class Settings:
     # `--store postgresql://…`: the state in PostgreSQL, shared by instances (`harness.store_postgres`); empty:
     # the SQLite file of `state_dir`.
     store_url: str = ""
+    # `--public-url`: the one address clients use for every instance (a load balancer's), in issuers a client
+    # checks (Keycloak's hostname setting); empty: this instance's own http://host:port.
+    public_url: str = ""
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def public_base_url(self) -> str:
+        return self.public_url.rstrip("/") or self.base_url
 
     def to_env(self) -> str:
         data = asdict(self)

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import jwt
 import psycopg
 import pytest
 
@@ -19,7 +20,7 @@ from harness.apis.ekool.demo import starting_data
 from harness.plugins import SeedData
 from harness.testing.balancer import RoundRobin
 from harness.testing.ekool import EkoolTokens, _demo_client
-from harness.testing.live import ProcessServer, wait_healthy
+from harness.testing.live import ProcessServer, free_port, wait_healthy
 from harness.testing.postgres import ThrowawayPostgres
 from harness.testing.sunbird import gateway_bearer
 
@@ -33,7 +34,11 @@ class Replicas:
 
     def __init__(self, url: str, root: Path, count: int, *extra: str) -> None:
         self.store_url = url
-        self.servers = [ProcessServer(root / f"instance-{n}", 1, None, "--store", url, *extra) for n in range(count)]
+        ports = [free_port() for _ in range(count)]
+        # the first instance's address stands for the load balancer's: every realm token's issuer
+        public = ("--public-url", f"http://127.0.0.1:{ports[0]}")
+        self.servers = [ProcessServer(root / f"instance-{n}", 1, port, "--store", url, *public, *extra)
+                        for n, port in enumerate(ports)]
 
     def start(self) -> Replicas:
         try:
@@ -138,6 +143,20 @@ def test_a_refresh_token_rotated_at_one_instance_is_refused_at_the_others(replic
         assert refused.status_code == 401, refused.text
         assert (refused.json()["error"], refused.json()["hint"]) == ("invalid_request", "Token has been revoked")
     assert _refresh(replicas.urls[2], rotated.json()["refresh_token"]).status_code == 200
+
+
+def test_a_sunbird_realm_token_from_one_instance_refreshes_at_another_with_a_device_token_from_a_third(
+        replicas: Replicas):
+    a, b, c = replicas.urls
+    realm = httpx.post(f"{a}/auth/realms/sunbird/protocol/openid-connect/token", data={
+        "grant_type": "password", "client_id": "android", "username": "learner", "password": "learner"}).json()
+    device = httpx.post(c + REGISTER_V1.replace("v1", "v2"), json={"request": {"key": "replica-desktop"}},
+                        headers={"Authorization": f"Bearer {gateway_bearer('mobile_app')}"}).json()
+    refreshed = httpx.post(f"{b}/api/auth/v1/refresh/token", data={"refresh_token": realm["refresh_token"]},
+                           headers={"Authorization": f"Bearer {device['result']['token']}"})
+    assert refreshed.status_code == 200, refreshed.text
+    claims = jwt.decode(refreshed.json()["result"]["access_token"], options={"verify_signature": False})
+    assert claims["iss"] == f"{a}/auth/realms/sunbird", "the issuer is the deployment's one address"
 
 
 def test_the_clock_a_fault_and_the_journal_of_one_instance_are_every_instances(replicas: Replicas):

@@ -1,5 +1,6 @@
 """A round-robin over instances of one deployment, on the client side: each request goes to the next instance,
-as behind a load balancer without sticky sessions (httpx's one seam, `transport=`).
+as behind a load balancer without sticky sessions (httpx's one seam, `transport=`). Every instance sees the
+`Host` of the client's base URL.
 
     client = httpx.Client(base_url=urls[0], transport=RoundRobin(urls))
 """
@@ -28,8 +29,9 @@ class RoundRobin(httpx.BaseTransport):
             index = next(self._turn) % len(self.targets)
             self.sent[index] += 1
         target = self.targets[index]
+        # the Host header stays the client's (the deployment's one address), as a load balancer passes it on:
+        # issuers and redirects built from it are the same at every instance
         request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
-        request.headers["Host"] = request.url.netloc.decode("ascii")
         return self._transports[index].handle_request(request)
 
     def close(self) -> None:

@@ -208,7 +208,7 @@ def banner(ctx: Context) -> list[str]:
                  + "  (any port on 127.0.0.1)")
     lines.append("users: " + ", ".join(u["username"] + ("" if u["username"] in own_users else f" / {u['password']}")
                                        for u in users))
-    lines.append(f"login: {ctx.settings.base_url}/oauth/authorize?response_type=code&client_id=…&redirect_uri=…")
+    lines.append(f"login: {ctx.settings.public_base_url}/oauth/authorize?response_type=code&client_id=…&redirect_uri=…")
     auto = ctx.settings.auto_login
     if auto:
         known = ctx.store.one("SELECT 1 FROM ekool_users WHERE username = ?", (auto,)) is not None

@@ -30,7 +30,7 @@ Answer = tuple[dict[str, Any], int]
 
 
 def issuer() -> str:
-    return f"{current().settings.base_url}/auth/realms/{realm().name}"
+    return f"{current().settings.public_base_url}/auth/realms/{realm().name}"
 
 
 def _called_realm_url() -> str:
