@@ -4,11 +4,11 @@ Everything whose answer depends on time (token `iat`/`exp`, code, session and re
 gateway's rate-limit window, the verified-token memo) reads it here, so a test moves the clock instead of
 sleeping, and `/__harness/clock` moves the clock of a running server.
 
-Every worker of one server maps the same small file of the state directory (`SharedNumber`): a move made
-through one worker is seen by the next request at any other, with no system call on the read path (a read is
-two loads of a memory-mapped page). Writers take a file lock; readers retry while a write is in progress
-(a sequence lock), so a reader never sees half an offset. `SharedNumber` also tells workers that the armed faults
-changed (`harness.faults`).
+The offset is a `Number` of the store (`Store.shared_number`), so a move made through one worker or instance is
+seen by the next request at any other. On SQLite it is `SharedNumber`: every worker maps the same small file of
+the state directory, with no system call on the read path (a read is two loads of a memory-mapped page); writers
+take a file lock, readers retry while a write is in progress (a sequence lock), so a reader never sees half an
+offset. The same kind of number tells processes that the armed faults, triggers or keys changed (`SharedVersion`).
 """
 
 from __future__ import annotations
