@@ -38,7 +38,7 @@ class Triggers:
         """`count` more calls fire `name`; returns how many are armed now."""
         with self.store.transaction() as tx:
             tx.execute("INSERT INTO harness_triggers (name, remaining) VALUES (?, ?) ON CONFLICT (name) "
-                       "DO UPDATE SET remaining = remaining + excluded.remaining", (name, count))
+                       "DO UPDATE SET remaining = harness_triggers.remaining + excluded.remaining", (name, count))
             remaining = tx.execute("SELECT remaining FROM harness_triggers WHERE name = ?", (name,)).fetchone()[0]
         self._changed()
         return int(remaining)

@@ -24,6 +24,7 @@ import pytest
 from harness import __version__
 from harness.conformance.login import authorize_via_forms
 from harness.testing.live import ProcessServer, free_port, wait_listening
+from harness.testing.sunbird import gateway_bearer
 
 pytestmark = pytest.mark.slow
 
@@ -219,3 +220,26 @@ def test_the_installed_proxy_judges_traffic_to_the_installed_server(installed: I
             proxy.wait()
     assert proxy.returncode == 0, err
     assert json.loads(report.read_text())["exchanges"] == 1
+
+
+def test_the_postgresql_store_asks_for_its_extra_then_serves_replicas_once_installed(
+        installed: Installed, store_url: str, tmp_path: Path) -> None:
+    without = installed.run("harness", "store", "check", "--store", store_url)
+    assert without.returncode == 2, without.stderr
+    assert "pip install 'sunbird-ekool-harness[postgresql]'" in without.stderr and "Traceback" not in without.stderr
+    extra = installed.run(installed.bin("python"), "-m", "pip", "install", "--quiet", f"{installed.wheel}[postgresql]")
+    assert extra.returncode == 0, extra.stderr[-3000:]
+    assert installed.run("harness", "store", "check", "--store", store_url).returncode == 0
+    servers = [ProcessServer(tmp_path / str(n), 1, None, "--store", store_url, command=[installed.bin("harness")],
+                             cwd=installed.empty, env=installed.env) for n in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        bearer = {"Authorization": f"Bearer {gateway_bearer('mobile_app')}"}
+        path = "/api/api-manager/v1/consumer/mobile_device/credential/register"
+        secrets = {httpx.post(s.url + path, headers=bearer, json={"request": {"key": "wheel-replica"}}
+                              ).json()["result"]["secret"] for s in servers}
+        assert len(secrets) == 1, "both instances of the installed tool answer from one store"
+    finally:
+        for server in servers:
+            server.stop()

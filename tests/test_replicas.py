@@ -159,7 +159,7 @@ def test_a_sunbird_realm_token_from_one_instance_refreshes_at_another_with_a_dev
     assert claims["iss"] == f"{a}/auth/realms/sunbird", "the issuer is the deployment's one address"
 
 
-def test_the_clock_a_fault_and_the_journal_of_one_instance_are_every_instances(replicas: Replicas):
+def test_the_clock_faults_refresh_failures_keys_and_journal_of_one_instance_are_every_instances(replicas: Replicas):
     a, b, c = replicas.urls
     with httpx.Client(base_url=a) as client:
         bearer = {"Authorization": f"Bearer {EkoolTokens(client).tokens('mari')['access_token']}"}
@@ -177,6 +177,15 @@ def test_the_clock_a_fault_and_the_journal_of_one_instance_are_every_instances(r
     for url in (a, b, c):
         journal = httpx.get(f"{url}/__harness/requests", params={"operation": "getGeneralData"}).json()
         assert {"journal": marker} in [entry["query"] for entry in journal], f"{url} sees what c answered"
+    failing = httpx.post(f"{a}/__harness/refresh-failures", json={"api": "ekool"})
+    assert failing.status_code in (200, 201), failing.text
+    with httpx.Client(base_url=b) as client:
+        pair = EkoolTokens(client).tokens("mari")
+    refused = _refresh(c, pair["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", "armed at a, fired at c"
+    kid = httpx.post(f"{c}/__harness/keys/rotate").json()
+    kids = [{key["kid"] for key in httpx.get(f"{url}/.well-known/jwks.json").json()["keys"]} for url in (a, b)]
+    assert kids[0] == kids[1] and len(kids[0]) > 1, f"the key rotated at c is published by a and b: {kid}"
     assert httpx.post(f"{b}/__harness/reset").status_code == 200
     for url in (a, c):
         assert httpx.get(f"{url}/__harness/clock").json()["offset_seconds"] == 0, "a reset at b is every instance's"
@@ -202,3 +211,13 @@ def test_a_restart_of_every_instance_loses_nothing(store_url: str, tmp_path: Pat
         assert httpx.get(f"{second.urls[1]}/__harness/clock").json()["offset_seconds"] == pytest.approx(60, abs=1)
     finally:
         second.stop()
+
+
+def test_the_gateways_rate_limit_window_is_shared_by_the_instances(store_url: str, tmp_path: Path):
+    group = Replicas(store_url, tmp_path, 2, "--rate-limit", "4").start()
+    try:
+        key = f"limited-device-{uuid.uuid4().hex[:8]}"
+        statuses = [_register(group.urls[n % 2], key).status_code for n in range(6)]
+    finally:
+        group.stop()
+    assert statuses == [200, 200, 200, 200, 429, 429], "4 a minute per credential, counted across instances"

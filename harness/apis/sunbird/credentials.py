@@ -91,7 +91,7 @@ def count_hit(store: Store, credential: str, minute: int) -> int:
         tx.execute("DELETE FROM sunbird_rate_limits WHERE minute < ?", (minute,))
         row = tx.execute(
             "INSERT INTO sunbird_rate_limits (credential, minute, hits) VALUES (?, ?, 1) "
-            "ON CONFLICT (credential, minute) DO UPDATE SET hits = hits + 1 RETURNING hits",
+            "ON CONFLICT (credential, minute) DO UPDATE SET hits = sunbird_rate_limits.hits + 1 RETURNING hits",
             (credential, minute),
         ).fetchone()
     return int(row["hits"])
