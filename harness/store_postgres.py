@@ -178,9 +178,11 @@ class PostgresStore(Store):
             raise StateDirError(f"cannot reach the PostgreSQL store {redacted_url(url)}: "
                                 f"{str(exc).strip().splitlines()[0]}") from None
         self._local = threading.local()
-        self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True, timeout=60,
-                                    kwargs={"autocommit": True, "row_factory": _row_factory},
-                                    configure=_configure, name="harness-store")
+        self._new_pool = lambda: ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True, timeout=60,
+                                                kwargs={"autocommit": True, "row_factory": _row_factory},
+                                                configure=_configure, name="harness-store")
+        self._opened: Any = None
+        self._opening = threading.Lock()
         with self.transaction() as tx:
             tx.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             tx.execute(META_DDL)
@@ -189,20 +191,30 @@ class PostgresStore(Store):
     def describe(self) -> str:
         return f"store: {redacted_url(self.url)}"
 
+    def _pool(self) -> Any:
+        """The connection pool, opened on first use and again after `close()` (as SQLite's connections are)."""
+        pool = self._opened
+        if pool is None:
+            with self._opening:
+                if self._opened is None:
+                    self._opened = self._new_pool()
+                pool = self._opened
+        return pool
+
     @contextmanager
     def transaction(self) -> Iterator[_Transaction]:
         if getattr(self._local, "open", False):  # another connection would wait for this one's lock forever
             raise RuntimeError("a store transaction inside another one (SQLite refuses it too)")
         self._local.open = True
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._pool().connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
                 yield _Transaction(conn)
         finally:
             self._local.open = False
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._pool.connection() as conn:
+        with self._pool().connection() as conn:
             return conn.execute(translated(sql, bool(params)), _adapted(params) if params else None).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -226,7 +238,10 @@ class PostgresStore(Store):
             tx.execute(NUMBERS_DDL)
 
     def close(self) -> None:
-        self._pool.close()
+        with self._opening:
+            pool, self._opened = self._opened, None
+        if pool is not None:
+            pool.close()
 
 
 def _configure(conn: Any) -> None:

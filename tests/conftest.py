@@ -57,19 +57,44 @@ def state_dir(state_template: Path, tmp_path: Path) -> Path:
     return directory
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--store-backend", choices=("sqlite", "postgresql"), default="sqlite",
+                     help="the store of the in-process apps (make_app, configured_app): a state directory's "
+                          "SQLite file, or a copy of an initialised PostgreSQL database per test")
+
+
 @pytest.fixture
-def make_app(state_dir: Path) -> Callable[..., HarnessApp]:
+def app_store(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings fields naming this test's store on the backend `--store-backend` chose."""
+    if request.config.getoption("--store-backend") == "postgresql":
+        return {"store_url": request.getfixturevalue("store_url")}
+    return {}
+
+
+@pytest.fixture
+def built_apps() -> Iterator[list[HarnessApp]]:
+    """The apps a test built; their stores are closed after it (a PostgreSQL pool holds connections)."""
+    apps: list[HarnessApp] = []
+    yield apps
+    for built in apps:
+        built.ctx.store.close()
+
+
+@pytest.fixture
+def make_app(state_dir: Path, app_store: dict[str, str], built_apps: list[HarnessApp]) -> Callable[..., HarnessApp]:
     """Build the app on this test's state directory; keyword arguments override Settings fields."""
 
     def build(**overrides: Any) -> HarnessApp:
         overrides.setdefault("validate_responses", True)
-        return create_app(Settings(state_dir=state_dir, **overrides))
+        built_apps.append(create_app(Settings(state_dir=state_dir, **{**app_store, **overrides})))
+        return built_apps[-1]
 
     return build
 
 
 @pytest.fixture
-def configured_app(state_dir: Path, tmp_path: Path) -> Callable[..., HarnessApp]:
+def configured_app(state_dir: Path, tmp_path: Path, app_store: dict[str, str],
+                   built_apps: list[HarnessApp]) -> Callable[..., HarnessApp]:
     """Build the app with a `harness serve --config` file of the given text (responses validated)."""
     from harness.plugins import load_plugins
     from harness.userdata import load_data_config
@@ -78,8 +103,9 @@ def configured_app(state_dir: Path, tmp_path: Path) -> Callable[..., HarnessApp]
         path = tmp_path / "harness.toml"
         path.write_text(text, encoding="utf-8")
         overrides.setdefault("validate_responses", True)
-        settings = Settings(state_dir=state_dir, **overrides)
-        return create_app(load_data_config(path, load_plugins()).applied_to(settings))
+        settings = Settings(state_dir=state_dir, **{**app_store, **overrides})
+        built_apps.append(create_app(load_data_config(path, load_plugins()).applied_to(settings)))
+        return built_apps[-1]
 
     return build
 
