@@ -59,7 +59,7 @@ def reset(store: StoreOption = "", state: StateOption = None) -> None:
     from harness.admin import reset as reset_state
     from harness.plugins import load_plugins
     from harness.server import initialize_state
-    from harness.store import open_store
+    from harness.stores import open_store
 
     settings = _settings(store, state)
     opened = state_or_exit(lambda: open_store(settings))
@@ -78,7 +78,7 @@ def check(store: StoreOption = "", state: StateOption = None) -> None:
     """Exit 0 when the store is reachable and its schema current; 1 with the problem otherwise (2: cannot open)."""
     from harness import schema
     from harness.plugins import load_plugins
-    from harness.store import open_store
+    from harness.stores import open_store
 
     opened = state_or_exit(lambda: open_store(_settings(store, state)), remedy=False)
     found = schema.problems(opened, load_plugins())

@@ -30,7 +30,8 @@ from harness.routing import SLOT_KEY, RouteRecorder, RouteSlot, route_of
 from harness.runtime import Context
 from harness.settings import Settings
 from harness.specs import runtime_spec
-from harness.store import Store, open_store
+from harness.store import Store
+from harness.stores import open_store
 from harness.userdata import fingerprint, seed_data
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The state store every worker and every instance shares: codes, tokens, credentials, keys, faults, journal.
 
-Two backends behind one interface (`Store`), chosen by `open_store(settings)`:
+Two backends behind one interface (`Store`), chosen by `harness.stores.open_store(settings)`:
 - `SqliteStore` (the default): one SQLite file per state directory, shared by the workers of one machine. WAL
   lets readers run beside one writer; `transaction()` takes the write lock up front (`BEGIN IMMEDIATE`), so a
   read-then-write sequence is atomic across processes.
@@ -22,12 +22,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from harness.clock import Number, SharedNumber
-
-if TYPE_CHECKING:
-    from harness.settings import Settings
 
 DB_NAME = "state.db"
 
@@ -181,12 +178,3 @@ class SqliteStore(Store):
         if conn is not None:
             conn.close()
             self._local.conn = None
-
-
-def open_store(settings: Settings) -> Store:
-    """The store `settings` name: `store_url` (PostgreSQL) when set, else the state directory's SQLite file."""
-    if settings.store_url:
-        from harness.store_postgres import PostgresStore
-
-        return PostgresStore(settings.store_url)
-    return SqliteStore(settings.state_dir)

@@ -15,8 +15,9 @@ import psycopg
 import pytest
 
 from harness.settings import Settings
-from harness.store import SqliteStore, Store, open_store
+from harness.store import SqliteStore, Store
 from harness.store_postgres import redacted_url
+from harness.stores import open_store
 from harness.testing.live import ProcessServer, free_port
 from harness.testing.sunbird import gateway_bearer
 
