@@ -209,13 +209,18 @@ class PostgresStore(Store):
         try:
             with self._pool().connection() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                self._local.conn = conn
                 yield _Transaction(conn)
         finally:
             self._local.open = False
+            self._local.conn = None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        held = getattr(self._local, "conn", None)
+        if held is not None:  # inside this thread's transaction: its connection, never a second one (the pool
+            return _run(held, sql, params)  # may be all taken by threads queued behind this one's lock)
         with self._pool().connection() as conn:
-            return conn.execute(translated(sql, bool(params)), _adapted(params) if params else None).fetchall()
+            return _run(conn, sql, params)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self.query(sql, params)
@@ -242,6 +247,11 @@ class PostgresStore(Store):
             pool, self._opened = self._opened, None
         if pool is not None:
             pool.close()
+
+
+def _run(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    cursor = conn.execute(translated(sql, bool(params)), _adapted(params) if params else None)
+    return cursor.fetchall() if cursor.description is not None else []
 
 
 def _configure(conn: Any) -> None:
