@@ -111,15 +111,15 @@ def summary(campaigns: list[Campaign], target_cases: int) -> str:
 
 
 @contextmanager
-def fuzz_target(url: str | None, server_workers: int) -> Iterator[str]:
-    """The given loopback URL, or a fresh `harness serve --workers N` on a temporary state."""
+def fuzz_target(url: str | None, server_workers: int, *extra: str) -> Iterator[str]:
+    """The given loopback URL, or a fresh `harness serve --workers N [extra...]` on a temporary state."""
     if url:
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit(f"the campaign talks to loopback only, not {url}")
         yield url
         return
     with tempfile.TemporaryDirectory(prefix="harness-fuzz-") as state, \
-            harness_serve(Path(state), server_workers) as server:
+            harness_serve(Path(state), server_workers, *extra) as server:
         yield server.url
 
 
