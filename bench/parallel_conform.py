@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=2000, help="fuzz cases per API (at least)")
     parser.add_argument("--fuzz-max-examples", type=int, help="max_examples of the first fuzz round (cases / 10)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per figure (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per figure (shows the median; the slower middle one of an even count)")
     parser.add_argument("--latency", type=int, default=0, help="`harness serve --latency MS`: ms added to answers")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
