@@ -271,6 +271,8 @@ def conform(
         "--config", help="TOML file with the deployment's credentials (see conformance.example.toml).")] = None,
     max_examples: Annotated[int | None, typer.Option(min=1, help="schemathesis examples per operation.")] = None,
     seed: Annotated[int | None, typer.Option(help="schemathesis seed, for a reproducible run.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="schemathesis threads for its examples, coverage and fuzzing phases.")] = None,
     junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write JUnit XML here.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
     phases: Annotated[str | None, typer.Option(help="Comma-separated subset of spec,rules,fixtures.")] = None,
@@ -302,7 +304,8 @@ def conform(
         console.print(f"[red]error:[/] --phases takes {', '.join(PHASE_NAMES)}")
         raise typer.Exit(2)
     settings = _load_conform_config(config, target, apis=known if api == "all" else (api,),
-                                    max_examples=max_examples, seed=seed, phases=chosen_phases, profile=profile)
+                                    max_examples=max_examples, seed=seed, workers=workers, phases=chosen_phases,
+                                    profile=profile)
     result = run_conform(settings, ConsoleReporter(console), rule_names=rule or None)
     _finish_run(result, junit_xml, json_path)
 

@@ -34,8 +34,7 @@ class ConformConfig:
     phases: tuple[str, ...] = ("spec", "rules", "fixtures")
     max_examples: int = 25
     seed: int | None = None
-    # schemathesis worker threads for the spec phase. One by default: with two, CPython 3.11 sometimes raises
-    # "AST constructor recursion depth mismatch" inside schemathesis (concurrent `ast` use; CPython gh-106905).
+    # schemathesis worker threads for its examples, coverage and fuzzing phases (its stateful phase runs in one)
     workers: int = 1
     request_timeout: float = 10.0
     fixture_dir: Path | None = None
@@ -83,6 +82,10 @@ def check_keys(cls: type, data: dict[str, Any], where: str, extra: tuple[str, ..
     return dict(data)
 
 
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def parse_config(data: dict[str, Any]) -> ConformConfig:
     data = _expand(data)
     apis = checked_api_names()
@@ -100,6 +103,8 @@ def parse_config(data: dict[str, Any]) -> ConformConfig:
             values[name] = tuple(values[name])
     if "fixture_dir" in values:
         values["fixture_dir"] = Path(values["fixture_dir"])
+    if "workers" in values and not _is_positive_int(values["workers"]):
+        raise ConfigError(f"workers must be a positive integer, not {values['workers']!r}")
     if "profile" in values:
         from harness.conformance.rules import PROFILES
 

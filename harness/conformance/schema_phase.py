@@ -3,6 +3,13 @@
 The spec is ours (`openapi/<api>.yaml`), not whatever the target serves: the contract is what is checked.
 All four test phases (examples, coverage, fuzzing, stateful) and all built-in checks run through the
 schemathesis engine; the harness supplies authentication the way a real client gets it.
+
+With `workers` > 1 schemathesis runs the examples, coverage and fuzzing phases in that many threads (one
+operation per thread at a time; the stateful phase stays in one). Those threads run the auth provider
+(schemathesis caches its tokens per identity and fetches them under its own lock; a client's `token_for` keeps
+no cache, and the `Secrets` it adds to are locked) and the rule checks (pure functions of a response; the table
+they look up is written only between runs). Results come back as events on the thread that iterates the
+engine, so `_Tally` is only ever touched by that one.
 """
 
 from __future__ import annotations

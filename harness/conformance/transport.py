@@ -8,6 +8,7 @@ gateway bearers) are written as shell variables in that command, never in clear.
 from __future__ import annotations
 
 import shlex
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,18 +19,29 @@ _HIDDEN_HEADERS = frozenset({"host", "content-length", "accept-encoding", "conne
 
 
 class Secrets:
-    """Secret values and the shell variable each is shown as."""
+    """Secret values and the shell variable each is shown as.
+
+    Shared by the threads of a parallel schema phase, which add the tokens they fetch while another thread may
+    be quoting a command: the map changes under a lock and is iterated from a copy.
+    """
 
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def add(self, value: str | None, name: str) -> None:
         if value:
-            self._names[value] = name
+            with self._lock:
+                self._names[value] = name
+
+    def _snapshot(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._names)
 
     def quote(self, text: str) -> str:
         """`text` as one shell word, each secret in it written as `${NAME}` (double quotes so it expands)."""
-        found = [value for value in sorted(self._names, key=len, reverse=True) if value in text]
+        names = self._snapshot()
+        found = [value for value in sorted(names, key=len, reverse=True) if value in text]
         if not found:
             return shlex.quote(text)
         marks = {value: f"\0{index}\0" for index, value in enumerate(found)}
@@ -38,7 +50,7 @@ class Secrets:
         for char in ("\\", '"', "$", "`"):
             text = text.replace(char, "\\" + char)
         for value, mark in marks.items():
-            text = text.replace(mark, f"${{{self._names[value]}}}")
+            text = text.replace(mark, f"${{{names[value]}}}")
         return f'"{text}"'
 
     def __contains__(self, value: str) -> bool:

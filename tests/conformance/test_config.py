@@ -51,6 +51,9 @@ def test_values_expand_environment_variables_and_override(monkeypatch, tmp_path)
     ("[sunbird.credentials.portal]\nkey = 'x'", "key` and `secret"),
     ("target = ", "not valid TOML"),
     ("profile = 'strict'", "profile must be one of default, rfc"),
+    ("workers = 0", "workers must be a positive integer, not 0"),
+    ("workers = 'auto'", "workers must be a positive integer, not 'auto'"),
+    ("workers = true", "workers must be a positive integer, not True"),
 ])
 def test_bad_files_get_a_clear_error(tmp_path, text, needle):
     path = tmp_path / "c.toml"

@@ -50,8 +50,11 @@ def test_conform_passes_against_the_reference_with_reports(reference, tmp_path, 
 def test_bad_arguments_exit_2_with_a_message(tmp_path):
     bad = tmp_path / "c.toml"
     bad.write_text("nonsense = 1")
+    bad_workers = tmp_path / "w.toml"
+    bad_workers.write_text("workers = 0")
     for args, needle in ((["--api", "both"], "--api must be"), (["--phases", "spec,x"], "--phases takes"),
-                         (["--config", str(bad)], "unknown setting")):
+                         (["--config", str(bad)], "unknown setting"), (["--workers", "0"], "'--workers'"),
+                         (["--config", str(bad_workers)], "workers must be a positive integer, not 0")):
         result = _cli("conform", "--target", "http://127.0.0.1:9", *args)
         assert result.returncode == 2 and needle in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
