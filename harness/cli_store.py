@@ -53,22 +53,22 @@ def init(store: StoreOption = "", state: StateOption = None) -> None:
 
 @store_app.command("reset")
 def reset(store: StoreOption = "", state: StateOption = None) -> None:
-    """Back to the demo data (and a `--config` file's, as `POST /__harness/reset` does) for every instance;
-    a store whose tables another version made is emptied and made again."""
+    """Back to the demo data for every instance (real time, no faults, an empty journal; keys kept); a store
+    whose tables another version made is emptied and made again."""
     from harness import schema
     from harness.admin import reset as reset_state
     from harness.plugins import load_plugins
     from harness.server import initialize_state
     from harness.stores import open_store
 
-    settings = _settings(store, state)
+    settings, plugins = _settings(store, state), load_plugins()
     opened = state_or_exit(lambda: open_store(settings))
-    if any("another version" in problem for problem in schema.problems(opened, load_plugins())):
+    if any(schema.mismatched(opened, part, ddl) for part, ddl in schema.parts(plugins).items()):
         opened.drop_all()
         typer.echo("the tables were another version's: dropped")
     opened.close()
     ctx = state_or_exit(lambda: initialize_state(settings))
-    reset_state(ctx, load_plugins())
+    reset_state(ctx, plugins)
     typer.echo(f"reset ({ctx.store.describe()}): demo data, real time, no faults, empty journal")
     ctx.store.close()
 
