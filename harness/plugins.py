@@ -79,8 +79,10 @@ class ApiPlugin:
     fails_refresh: bool = False
     # Lines for the `harness serve` banner (demo credentials, URLs).
     banner: Callable[[Context], list[str]] = lambda ctx: []
-    # (label, href) links for the landing page, e.g. the login page with the demo client.
-    links: Callable[[Context], list[tuple[str, str]]] = lambda ctx: []
+    # Its section of the landing page, for a browser that reached the server at `origin` (`scheme://host:port`).
+    landing: Callable[[Context, str], Landing] | None = None
+    # What its Swagger UI page sets up for a browser at `origin`: the OAuth dialog's defaults, ready Bearers.
+    swagger_ui: Callable[[Context, str], SwaggerUiSetup] | None = None
     # operationId -> "package.module:function" (or the function itself): the handler of every operation.
     handlers: Mapping[str, str | Callable[..., Any]] = field(default_factory=dict)
     # security scheme name -> {connexion extension: "package.module:function"}, e.g.
@@ -127,6 +129,41 @@ class SeedData:
     entries: Mapping[str, Any] = field(default_factory=dict)
     # the config file the entries come from, for banners ("" for none)
     source: str = ""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value the landing page shows with a copy button; `key` names it in the page (`data-key`)."""
+
+    key: str
+    label: str
+    value: str
+    note: str = ""
+    link: bool = False  # a URL the reader may also open
+
+
+@dataclass(frozen=True)
+class Landing:
+    """One API's section of the landing page (`harness.landing`); texts are plain, the page escapes them."""
+
+    summary: str
+    base_urls: tuple[str, ...]  # what an app is pointed at
+    # the things to try first: (title, what to do, an optional href)
+    steps: tuple[tuple[str, str, str], ...] = ()
+    credentials: tuple[Shown, ...] = ()
+    ready: tuple[Shown, ...] = ()  # ready-made values: Bearers, whole URLs
+    links: tuple[tuple[str, str], ...] = ()  # (label, href)
+
+
+@dataclass(frozen=True)
+class SwaggerUiSetup:
+    """What one API's Swagger UI page sets up: `init_oauth` is Swagger UI's `initOAuth` configuration; each
+    Bearer is (label, security scheme, token) and gets a button, the first filled in when the spec loads;
+    `notice` is a line above the UI (e.g. why Authorize cannot work at this address)."""
+
+    init_oauth: Mapping[str, Any] | None = None
+    bearers: tuple[tuple[str, str, str], ...] = ()
+    notice: str = ""
 
 
 class ConfigEntryError(ValueError):

@@ -194,11 +194,12 @@ def _connexion_app(ctx: Context, plugins: list[ApiPlugin], fast_path: bool) -> c
 
 def _landing(plugins: list[ApiPlugin]):
     from harness.landing import render_landing
+    from harness.published import reached_origin
 
     async def landing(request: Request) -> Response:
         ctx = runtime_ctx(request)
         await ctx.journal.settle()  # the exchanges answered so far are listed
-        return render_landing(ctx, plugins)
+        return render_landing(ctx, plugins, reached_origin(request))
 
     return landing
 

@@ -12,6 +12,9 @@ import platformdirs
 ENV_VAR = "HARNESS_SETTINGS"
 
 
+_LOCAL_BINDS = ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1", "")
+
+
 def default_state_dir() -> Path:
     return Path(platformdirs.user_data_dir("sunbird-ekool-harness"))
 
@@ -62,6 +65,14 @@ class Settings:
     @property
     def public_base_url(self) -> str:
         return self.public_url.rstrip("/") or self.base_url
+
+    @property
+    def own_origins(self) -> tuple[str, ...]:
+        """Where a browser reaches this server: the public URL, and http://host:port under the names of the
+        address it listens on (a loopback or wildcard address: localhost and 127.0.0.1)."""
+        names = ("localhost", "127.0.0.1") if self.host in _LOCAL_BINDS else (self.host,)
+        own = [f"http://{name}:{self.port}" for name in names]
+        return tuple(dict.fromkeys([self.public_url.rstrip("/"), *own] if self.public_url else own))
 
     def to_env(self) -> str:
         data = asdict(self)

@@ -117,14 +117,28 @@ def test_published_specs_carry_the_operation_ids_and_no_python_names(client: Tes
 
 
 def test_published_spec_names_the_server_the_client_reached_first(client: TestClient) -> None:
+    """Reached server first, then the documented remote hosts; the spec's local entries (127.0.0.1:8000) and
+    connexion's relative "" never: Try it out goes where the page came from, whatever the port."""
     sunbird = client.get("/api/openapi.json").json()
-    assert sunbird["servers"][0]["url"] == "http://127.0.0.1:18080/api"
-    assert [s["url"] for s in sunbird["servers"][1:]] == [s["url"] for s in load_spec("sunbird")["servers"]]
+    assert [s["url"] for s in sunbird["servers"]] == [
+        "http://127.0.0.1:18080/api", "https://staging.open-sunbird.org/api", "https://staging.open-sunbird.org"]
+    assert [s["url"] for s in load_spec("sunbird")["servers"]][2:] == ["http://127.0.0.1:8000/api",
+                                                                       "http://127.0.0.1:8000"], "left out"
+    assert sunbird["components"]["securitySchemes"]["sunbirdRealm"]["flows"]["password"]["tokenUrl"] == (
+        "http://127.0.0.1:18080/auth/realms/sunbird/protocol/openid-connect/token")
     ekool = client.get("/ekool/openapi.yaml", headers={"x-forwarded-proto": "https", "x-forwarded-host": "mock.test"})
     assert ekool.headers["content-type"].startswith("text/yaml")
     spec = yaml.safe_load(ekool.text)
-    assert spec["servers"][0]["url"] == "https://mock.test"
-    assert spec["paths"]["/oauth/token"]["servers"][0]["url"] == "https://mock.test"
+    assert [s["url"] for s in spec["servers"]] == ["https://mock.test", "https://api-v2.ekool.dev",
+                                                   "https://api-v2.ekool.eu"]
+    for path in ("/oauth/authorize", "/oauth/token"):
+        assert [s["url"] for s in spec["paths"][path]["servers"]] == [
+            "https://mock.test", "https://login.ekool.dev", "https://login.ekool.eu"]
+    flow = spec["components"]["securitySchemes"]["ekool_oauth"]["flows"]["authorizationCode"]
+    assert (flow["authorizationUrl"], flow["tokenUrl"]) == ("https://mock.test/oauth/authorize",
+                                                            "https://mock.test/oauth/token")
+    assert load_spec("ekool")["components"]["securitySchemes"]["ekool_oauth"]["flows"]["authorizationCode"][
+        "tokenUrl"] == "https://login.ekool.eu/oauth/token", "the contract itself is unchanged"
 
 
 def test_the_swagger_ui_loads_the_published_spec(client: TestClient) -> None:

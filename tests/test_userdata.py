@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from harness.apis.ekool.demo import load_demo
 from harness.plugins import load_plugins
 from harness.server import create_app
 from harness.settings import Settings
@@ -156,13 +157,14 @@ def test_data_is_seeded_once_per_content_and_again_by_a_reset(state_dir, tmp_pat
     configured = load_data_config(write(tmp_path, CLIENT), load_plugins()).applied_to(settings)
     store_of = create_app(configured).ctx.store
     count = "SELECT COUNT(*) FROM ekool_clients"
-    assert store_of.one(count)[0] == 3
+    demo_clients = len(load_demo()[0])
+    assert store_of.one(count)[0] == demo_clients + 1
     store_of.execute("INSERT INTO ekool_auth_codes (code_hash, client_id, user_id, scopes, expires_at) "
                      "VALUES ('h', 'c', 1, '[]', 0)")
     again = create_app(configured).ctx.store  # the same data: a restart keeps codes and tokens
     assert again.one("SELECT COUNT(*) FROM ekool_auth_codes")[0] == 1
     demo_only = create_app(settings).ctx.store  # back to the demo data alone: seeded again
-    assert demo_only.one(count)[0] == 2 and demo_only.one("SELECT COUNT(*) FROM ekool_auth_codes")[0] == 0
+    assert demo_only.one(count)[0] == demo_clients and demo_only.one("SELECT COUNT(*) FROM ekool_auth_codes")[0] == 0
     app = create_app(configured)
     app.ctx.store.execute("DELETE FROM ekool_clients")
     with TestClient(app) as client:

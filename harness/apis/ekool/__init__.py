@@ -33,7 +33,8 @@ PLUGIN = ApiPlugin(
     revoke_tokens=lazy("harness.apis.ekool.scenarios:revoke_tokens"),
     rotating_keys=lambda: (ACCESS_KID,),
     fails_refresh=True,
-    links=lazy("harness.apis.ekool.demo:links"),
+    landing=lazy("harness.apis.ekool.landing:landing"),
+    swagger_ui=lazy("harness.apis.ekool.landing:swagger_ui"),
     handlers={
         "authorize": "harness.apis.ekool.authorize:start",
         "decideAuthorization": "harness.apis.ekool.authorize:decide",

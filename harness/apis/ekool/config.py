@@ -97,6 +97,8 @@ def parse_config(table: dict[str, Any], include_demo: bool) -> dict[str, Any]:
 
 
 def _client(index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    from harness.apis.ekool.demo import SERVER
+
     public = entry.get("public", False)
     if public and "secret" in entry:
         raise ConfigEntryError(("clients", index, "secret"),
@@ -105,7 +107,7 @@ def _client(index: int, entry: dict[str, Any]) -> dict[str, Any]:
         raise ConfigEntryError(("clients", index, "secret"),
                                "is missing (or set public = true for a PKCE-only client)")
     for position, uri in enumerate(entry["redirect_uris"]):
-        problem = redirect_uri_problem(uri)
+        problem = redirect_uri_problem(uri.replace(SERVER, "http://localhost"))  # `{server}`: this server
         if problem:
             raise ConfigEntryError(("clients", index, "redirect_uris", position), f"{uri!r} {problem}")
     return {"id": entry["id"], "name": entry.get("name", entry["id"]), "secret": None if public else entry["secret"],

@@ -9,13 +9,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import yaml
 
 from harness import contract
 from harness.plugins import SeedData
 from harness.runtime import Context
+from harness.settings import Settings
 from harness.store import Row, Transaction
 from harness.userdata import seed_data
 
@@ -149,12 +149,23 @@ def seed(tx: Transaction, data: SeedData) -> None:
     tx.executemany("INSERT INTO ekool_users (id, username, password_hash, profile) VALUES (?, ?, ?, ?)", rows)
 
 
+SERVER = "{server}"  # in a registered redirect URI: each address this server is reached at
+
+
+def own_redirect_uris(uris: list[str], settings: Settings) -> tuple[str, ...]:
+    """The registered URIs with `{server}` written out for each of `settings.own_origins` (the Swagger UI
+    client's redirect page is this server's own, wherever it runs); matching stays exact."""
+    expanded = [uri.replace(SERVER, origin) for uri in uris for origin in
+                (settings.own_origins if SERVER in uri else ("",))]
+    return tuple(dict.fromkeys(expanded))
+
+
 def find_client(ctx: Context, client_id: str) -> Client | None:
     row = ctx.store.one("SELECT * FROM ekool_clients WHERE id = ?", (client_id,))
     if row is None:
         return None
-    return Client(row["id"], row["name"], row["secret_hash"], tuple(json.loads(row["redirect_uris"])),
-                  tuple(json.loads(row["scopes"])))
+    return Client(row["id"], row["name"], row["secret_hash"],
+                  own_redirect_uris(json.loads(row["redirect_uris"]), ctx.settings), tuple(json.loads(row["scopes"])))
 
 
 def _user(row: Row | None) -> User | None:
@@ -182,15 +193,6 @@ def _seed_data(ctx: Context) -> SeedData:
     return seed_data(ctx.settings, PLUGIN)
 
 
-def links(ctx: Context) -> list[tuple[str, str]]:
-    """Landing-page links: the login page for each confidential client (all of its scopes; a public client's
-    needs a PKCE challenge of the app's own)."""
-    clients, _ = starting_data(_seed_data(ctx))
-    return [(f"log in with {c['name']}", "/oauth/authorize?" + urlencode({
-        "response_type": "code", "client_id": c["id"], "redirect_uri": c["redirect_uris"][0],
-        "scope": " ".join(c["scopes"]), "state": "demo"})) for c in clients if c.get("secret")]
-
-
 def banner(ctx: Context) -> list[str]:
     data = _seed_data(ctx)
     clients, users = starting_data(data)
@@ -204,7 +206,8 @@ def banner(ctx: Context) -> list[str]:
         else:
             secret = f"secret from {ctx.settings.config_file}" if c["id"] in own_clients else c["secret"]
         lines.append(f"client {c['id']} / {secret}  scopes: {' '.join(c['scopes'])}")
-    lines.append("redirect URIs: " + ", ".join(dict.fromkeys(u for c in clients for u in c["redirect_uris"]))
+    lines.append("redirect URIs: " + ", ".join(dict.fromkeys(
+        u for c in clients for u in own_redirect_uris(c["redirect_uris"], ctx.settings)))
                  + "  (any port on 127.0.0.1)")
     lines.append("users: " + ", ".join(u["username"] + ("" if u["username"] in own_users else f" / {u['password']}")
                                        for u in users))
