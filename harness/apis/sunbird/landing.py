@@ -8,10 +8,11 @@ import shlex
 from typing import Any
 
 from harness import authtoken
-from harness.apis.sunbird.demo import starting_data
+from harness.apis.sunbird.demo import StartingData, starting_data
+from harness.apis.sunbird.gateway import operation_groups
 from harness.plugins import Landing, Shown, SwaggerUiSetup
 from harness.runtime import Context
-from harness.specs import load_spec, operations
+from harness.specs import load_spec
 from harness.userdata import seed_data
 
 SUMMARY = ("Sunbird's API Manager behind its Kong gateway: apps and devices register JWT credentials and get "
@@ -27,17 +28,11 @@ def _plugin() -> Any:
     return PLUGIN
 
 
-def _acl(operation_id: str) -> dict[str, Any]:
-    return next(op["x-kong-acl-groups"] for _, _, op in operations(load_spec("sunbird"))
-                if op.get("operationId") == operation_id)
-
-
-def registrable(groups: tuple[str, ...]) -> list[str]:
-    """The consumers the spec names for v2 registration that a credential in `groups` may register, and
-    "any other name" where the gateway's fallback group is one of them."""
-    acl = _acl(REGISTER_V2)
-    named = [consumer for consumer, allowed in acl["values"].items() if set(allowed) & set(groups)]
-    return named + (["any other name"] if set(acl["otherwise"]) & set(groups) else [])
+def registrable(groups: tuple[str, ...], start: StartingData) -> list[str]:
+    """The consumers a credential in `groups` registers with v2: the gateway lets it through (the spec's ACL)
+    and the consumer has a signing key for the token (else the service answers 500)."""
+    return [consumer.name for consumer in start.consumers if consumer.signing_keys
+            and operation_groups(REGISTER_V2, {"consumer": consumer.name}) & set(groups)]
 
 
 def example_consumer() -> str:
@@ -46,20 +41,22 @@ def example_consumer() -> str:
     return next(iter(examples.values()))["value"]
 
 
-def demo_bearers(ctx: Context) -> list[tuple[str, tuple[str, ...], str]]:
-    """(credential key, groups, Bearer) of every credential whose secret is the demo's, not a config file's."""
+def demo_bearers(ctx: Context) -> list[tuple[str, tuple[str, ...], str, list[str]]]:
+    """(credential key, groups, Bearer, consumers it registers) of every credential whose secret is the demo's,
+    not a config file's."""
     data = seed_data(ctx.settings, _plugin())
     own = {c["key"] for c in data.entries.get("credentials", [])}
-    return [(key, consumer.groups, authtoken.generate(key, secret))
-            for consumer in starting_data(data).consumers for key, secret in consumer.credentials if key not in own]
+    start = starting_data(data)
+    return [(key, consumer.groups, authtoken.generate(key, secret), registrable(consumer.groups, start))
+            for consumer in start.consumers for key, secret in consumer.credentials if key not in own]
 
 
 def swagger_ui(ctx: Context, origin: str) -> SwaggerUiSetup:
     """Every demo Bearer one click away; first the one Try it out's example consumer accepts."""
     example = example_consumer()
-    bearers = sorted(demo_bearers(ctx), key=lambda bearer: example not in registrable(bearer[1]))
+    bearers = sorted(demo_bearers(ctx), key=lambda bearer: example not in bearer[3])
     return SwaggerUiSetup(bearers=tuple((f"{key} ({', '.join(groups)})", "bearerAuth", token)
-                                        for key, groups, token in bearers))
+                                        for key, groups, token, _ in bearers))
 
 
 def _curl(url: str, *options: str) -> str:
@@ -90,10 +87,9 @@ def landing(ctx: Context, origin: str) -> Landing:
     example = example_consumer()
     ready: list[Shown] = []
     device_bearer = ""
-    for key, groups, token in demo_bearers(ctx):
-        allowed = registrable(groups)
+    for key, groups, token, allowed in demo_bearers(ctx):
         ready.append(Shown(f"sunbird-bearer-{key}", f"Bearer of {key}", token,
-                           f"groups {', '.join(groups)}; registers (v2) " + (", ".join(allowed) or "nothing")))
+                           f"groups {', '.join(groups)}; registers (v2) " + (", ".join(allowed) or "no consumer")))
         if example in allowed and not device_bearer:
             device_bearer = token
     realm_user = next((u for u in start.realm_users if u["username"] not in own_users), None)
