@@ -9,7 +9,7 @@ PORT   ?= 8000
 # Programs the suite needs from Debian, as path:package (a path may be a glob). `make test` installs the missing
 # ones when it runs as root and otherwise stops at once with the command to run. The tests start their own
 # throwaway PostgreSQL cluster from the postgresql package's binaries (harness/testing/postgres.py).
-SYSTEM_TOOLS := /usr/bin/chromium:chromium /usr/lib/postgresql/*/bin/initdb:postgresql
+SYSTEM_TOOLS := /usr/bin/curl:curl /usr/bin/chromium:chromium /usr/lib/postgresql/*/bin/initdb:postgresql
 
 .PHONY: serve test lint install install-test node system-tools clean
 

@@ -134,9 +134,9 @@ def landing(ctx: Context, origin: str) -> Landing:
          f"Click Authorize: the client and its scopes are filled in. Log in as {first_user}, approve, close the "
          "dialog, then Try it out on GET /user/me/basic.", f"{origin}{docs}/ui/"),
         ("Run the login flow as a demo user",
-         f"Open an authorize URL below, log in as {first_user} and approve: the browser goes on to the app's "
-         f"redirect URI with ?code=…. Exchange the code with the token request below; it works once, for "
-         f"{code_minutes} minutes.", first_login),
+         f"Open an authorize URL below, log in as {first_user} (password below) and approve: the browser goes on "
+         "to the app's redirect URI, the code in its query. Exchange it with the token request below; a code "
+         f"works once, for {code_minutes} minutes.", first_login),
         ("Point an app at the base URL",
          f"Both of the Postman collection's hosts, login_url and api_url, are {origin} here.", ""),
     )
